@@ -1,0 +1,93 @@
+"""Engine and sessions: the database URL, SQLite's pragmas, and transactions that take the
+write lock up front so concurrent writers wait instead of failing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'outcomes.db'}"
+BUSY_TIMEOUT_MS = 30_000
+
+# Execution option that marks a connection as a writer: on SQLite its BEGIN becomes
+# BEGIN IMMEDIATE (FACTS.md: deferred BEGIN makes concurrent read-then-write fail at once).
+WRITE_OPTION = "outcomes_write"
+
+
+def database_url() -> str:
+    """`OUTCOMES_DATABASE_URL`, or the SQLite file next to the app."""
+    return os.environ.get("OUTCOMES_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine; None for PostgreSQL or in-memory SQLite."""
+    if not is_sqlite(engine):
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A plain engine factory; only `ui/` caches its result (st.cache_resource)."""
+    url = url or database_url()
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction: commits on success, rolls back on any error.
+
+    Every write function runs inside one of these, with its audit event."""
+    writer = engine.execution_options(**{WRITE_OPTION: True})
+    with Session(writer, expire_on_commit=False, autoflush=True) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A read-only session; on SQLite its transaction takes no write lock."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

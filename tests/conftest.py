@@ -1,0 +1,110 @@
+"""Shared fixtures: a fresh, migrated database per test, on SQLite and (when
+`OUTCOMES_TEST_POSTGRES_URL` is set) on PostgreSQL too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.access import Actor
+from db.engine import make_engine
+from db.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("OUTCOMES_TEST_POSTGRES_URL", "")
+REQUIRE_ALL = os.environ.get("OUTCOMES_REQUIRE_ALL") == "1"
+DEMO_TODAY = dt.date(2026, 11, 2)  # a fixed "today" so demo-based tests never drift
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose tool is missing, or fail when CI requires every test to run."""
+    if REQUIRE_ALL:
+        pytest.fail(f"OUTCOMES_REQUIRE_ALL=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating per test is slower)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated template database; each test gets `CREATE DATABASE ... TEMPLATE` of it."""
+    if not POSTGRES_URL:
+        yield ""
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"outcomes_tpl_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str
+) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "outcomes.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    if not POSTGRES_URL:
+        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"outcomes_t_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """For tests that are about SQLite itself (pragmas, files, backups)."""
+    path = tmp_path / "outcomes.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return Actor.system("test-admin")
