@@ -85,9 +85,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    """A read-only session; on SQLite its transaction takes no write lock."""
+    """A read session; on SQLite its transaction takes no write lock. Closing it ends the
+    transaction without expiring what was loaded, so results stay usable afterwards."""
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session

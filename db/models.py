@@ -230,6 +230,8 @@ class Target(Base):
     band_low: Mapped[float | None] = mapped_column(Float)
     band_high: Mapped[float | None] = mapped_column(Float)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     outcome: Mapped[Outcome] = relationship(back_populates="targets")
     metric: Mapped[Metric] = relationship()
@@ -250,6 +252,7 @@ class Target(Base):
         CheckConstraint(f"baseline IS NULL OR baseline {FINITE}", name="baseline_finite"),
         CheckConstraint(f"target IS NULL OR target {FINITE}", name="target_finite"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Hypothesis(Base):
@@ -271,6 +274,8 @@ class Hypothesis(Base):
     learning: Mapped[str] = mapped_column(Text, default="")
     decision: Mapped[str | None] = mapped_column(String(10))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     outcome: Mapped[Outcome] = relationship(back_populates="hypotheses")
     metric: Mapped[Metric] = relationship()
@@ -286,6 +291,7 @@ class Hypothesis(Base):
         CheckConstraint("length(trim(if_text)) > 0", name="if_not_blank"),
         Index("ix_hypotheses_outcome", "outcome_id"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CheckIn(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:09:36.579324
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
@@ -53,9 +53,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "length(trim(name)) > 0", name=op.f("ck_trains_name_not_blank")
-        ),
+        sa.CheckConstraint("length(trim(name)) > 0", name=op.f("ck_trains_name_not_blank")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trains")),
         sa.UniqueConstraint("name", name=op.f("uq_trains_name")),
     )
@@ -75,9 +73,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "role IN ('admin', 'editor', 'viewer')", name=op.f("ck_users_role_known")
         ),
-        sa.CheckConstraint(
-            "length(trim(username)) > 0", name=op.f("ck_users_username_not_blank")
-        ),
+        sa.CheckConstraint("length(trim(username)) > 0", name=op.f("ck_users_username_not_blank")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
@@ -90,22 +86,14 @@ def upgrade() -> None:
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "end_date > start_date", name=op.f("ck_pis_end_after_start")
-        ),
-        sa.CheckConstraint(
-            "length(trim(name)) > 0", name=op.f("ck_pis_name_not_blank")
-        ),
-        sa.ForeignKeyConstraint(
-            ["train_id"], ["trains.id"], name=op.f("fk_pis_train_id_trains")
-        ),
+        sa.CheckConstraint("end_date > start_date", name=op.f("ck_pis_end_after_start")),
+        sa.CheckConstraint("length(trim(name)) > 0", name=op.f("ck_pis_name_not_blank")),
+        sa.ForeignKeyConstraint(["train_id"], ["trains.id"], name=op.f("fk_pis_train_id_trains")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pis")),
         sa.UniqueConstraint("name", name=op.f("uq_pis_name")),
     )
     with op.batch_alter_table("pis", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_pis_train_start", ["train_id", "start_date"], unique=False
-        )
+        batch_op.create_index("ix_pis_train_start", ["train_id", "start_date"], unique=False)
 
     op.create_table(
         "teams",
@@ -115,15 +103,9 @@ def upgrade() -> None:
         sa.Column("train_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "length(trim(key)) > 0", name=op.f("ck_teams_key_not_blank")
-        ),
-        sa.CheckConstraint(
-            "length(trim(name)) > 0", name=op.f("ck_teams_name_not_blank")
-        ),
-        sa.ForeignKeyConstraint(
-            ["train_id"], ["trains.id"], name=op.f("fk_teams_train_id_trains")
-        ),
+        sa.CheckConstraint("length(trim(key)) > 0", name=op.f("ck_teams_key_not_blank")),
+        sa.CheckConstraint("length(trim(name)) > 0", name=op.f("ck_teams_name_not_blank")),
+        sa.ForeignKeyConstraint(["train_id"], ["trains.id"], name=op.f("fk_teams_train_id_trains")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
         sa.UniqueConstraint("key", name=op.f("uq_teams_key")),
         sa.UniqueConstraint("name", name=op.f("uq_teams_name")),
@@ -141,19 +123,12 @@ def upgrade() -> None:
         sa.Column("leading", sa.Boolean(), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.CheckConstraint("decimals BETWEEN 0 AND 6", name=op.f("ck_metrics_decimals_range")),
+        sa.CheckConstraint("length(trim(name)) > 0", name=op.f("ck_metrics_name_not_blank")),
         sa.CheckConstraint(
-            "decimals BETWEEN 0 AND 6", name=op.f("ck_metrics_decimals_range")
+            "update_interval_days BETWEEN 1 AND 366", name=op.f("ck_metrics_interval_range")
         ),
-        sa.CheckConstraint(
-            "length(trim(name)) > 0", name=op.f("ck_metrics_name_not_blank")
-        ),
-        sa.CheckConstraint(
-            "update_interval_days BETWEEN 1 AND 366",
-            name=op.f("ck_metrics_interval_range"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_metrics_team_id_teams")
-        ),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_metrics_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metrics")),
         sa.UniqueConstraint("team_id", "name", name=op.f("uq_metrics_team_id_name")),
     )
@@ -181,15 +156,10 @@ def upgrade() -> None:
             "actual_bv IS NULL OR actual_bv BETWEEN 0 AND 10",
             name=op.f("ck_outcomes_actual_bv_range"),
         ),
+        sa.CheckConstraint("length(trim(key)) > 0", name=op.f("ck_outcomes_key_not_blank")),
+        sa.CheckConstraint("length(trim(title)) > 0", name=op.f("ck_outcomes_title_not_blank")),
         sa.CheckConstraint(
-            "length(trim(key)) > 0", name=op.f("ck_outcomes_key_not_blank")
-        ),
-        sa.CheckConstraint(
-            "length(trim(title)) > 0", name=op.f("ck_outcomes_title_not_blank")
-        ),
-        sa.CheckConstraint(
-            "parent_id IS NULL OR parent_id <> id",
-            name=op.f("ck_outcomes_not_own_parent"),
+            "parent_id IS NULL OR parent_id <> id", name=op.f("ck_outcomes_not_own_parent")
         ),
         sa.CheckConstraint(
             "planned_bv IS NULL OR planned_bv BETWEEN 1 AND 10",
@@ -198,12 +168,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["parent_id"], ["outcomes.id"], name=op.f("fk_outcomes_parent_id_outcomes")
         ),
-        sa.ForeignKeyConstraint(
-            ["pi_id"], ["pis.id"], name=op.f("fk_outcomes_pi_id_pis")
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_outcomes_team_id_teams")
-        ),
+        sa.ForeignKeyConstraint(["pi_id"], ["pis.id"], name=op.f("fk_outcomes_pi_id_pis")),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_outcomes_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outcomes")),
         sa.UniqueConstraint("pi_id", "key", name=op.f("uq_outcomes_pi_id_key")),
     )
@@ -220,19 +186,13 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=500), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "length(trim(name)) > 0", name=op.f("ck_releases_name_not_blank")
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_releases_team_id_teams")
-        ),
+        sa.CheckConstraint("length(trim(name)) > 0", name=op.f("ck_releases_name_not_blank")),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_releases_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_releases")),
         sa.UniqueConstraint("team_id", "name", name=op.f("uq_releases_team_id_name")),
     )
     with op.batch_alter_table("releases", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_releases_team_date", ["team_id", "date"], unique=False
-        )
+        batch_op.create_index("ix_releases_team_date", ["team_id", "date"], unique=False)
 
     op.create_table(
         "user_teams",
@@ -242,10 +202,7 @@ def upgrade() -> None:
             ["team_id"], ["teams.id"], name=op.f("fk_user_teams_team_id_teams")
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_user_teams_user_id_users"),
-            ondelete="CASCADE",
+            ["user_id"], ["users.id"], name=op.f("fk_user_teams_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("user_id", "team_id", name=op.f("pk_user_teams")),
     )
@@ -269,9 +226,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checkins")),
     )
     with op.batch_alter_table("checkins", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_checkins_outcome_date", ["outcome_id", "date"], unique=False
-        )
+        batch_op.create_index("ix_checkins_outcome_date", ["outcome_id", "date"], unique=False)
 
     op.create_table(
         "hypotheses",
@@ -291,13 +246,14 @@ def upgrade() -> None:
         sa.Column("learning", sa.Text(), nullable=False),
         sa.Column("decision", sa.String(length=10), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("archived", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "decision IS NULL OR decision IN ('persevere', 'pivot', 'stop')",
             name=op.f("ck_hypotheses_decision_known"),
         ),
         sa.CheckConstraint(
-            "direction IN ('increase', 'decrease')",
-            name=op.f("ck_hypotheses_direction_known"),
+            "direction IN ('increase', 'decrease')", name=op.f("ck_hypotheses_direction_known")
         ),
         sa.CheckConstraint(
             "min_effect_unit IN ('absolute', 'percent')",
@@ -307,9 +263,7 @@ def upgrade() -> None:
             "override IS NULL OR override IN ('untested', 'measuring', 'supported', 'refuted', 'inconclusive')",
             name=op.f("ck_hypotheses_override_known"),
         ),
-        sa.CheckConstraint(
-            "length(trim(if_text)) > 0", name=op.f("ck_hypotheses_if_not_blank")
-        ),
+        sa.CheckConstraint("length(trim(if_text)) > 0", name=op.f("ck_hypotheses_if_not_blank")),
         sa.CheckConstraint(
             "min_effect >= 0 AND min_effect BETWEEN -1.0e308 AND 1.0e308",
             name=op.f("ck_hypotheses_min_effect_range"),
@@ -327,9 +281,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["release_id"],
-            ["releases.id"],
-            name=op.f("fk_hypotheses_release_id_releases"),
+            ["release_id"], ["releases.id"], name=op.f("fk_hypotheses_release_id_releases")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hypotheses")),
     )
@@ -352,8 +304,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "source IN ('form', 'bulk', 'import', 'cli')",
-            name=op.f("ck_readings_source_known"),
+            "source IN ('form', 'bulk', 'import', 'cli')", name=op.f("ck_readings_source_known")
         ),
         sa.CheckConstraint(
             "value BETWEEN -1.0e308 AND 1.0e308", name=op.f("ck_readings_value_finite")
@@ -377,6 +328,8 @@ def upgrade() -> None:
         sa.Column("band_low", sa.Float(), nullable=True),
         sa.Column("band_high", sa.Float(), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("archived", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "kind <> 'maintain' OR (band_low IS NOT NULL AND band_high IS NOT NULL AND band_low <= band_high)",
             name=op.f("ck_targets_maintain_has_band"),
@@ -386,8 +339,7 @@ def upgrade() -> None:
             name=op.f("ck_targets_target_differs_from_baseline"),
         ),
         sa.CheckConstraint(
-            "kind IN ('increase', 'decrease', 'maintain')",
-            name=op.f("ck_targets_kind_known"),
+            "kind IN ('increase', 'decrease', 'maintain')", name=op.f("ck_targets_kind_known")
         ),
         sa.CheckConstraint(
             "baseline IS NULL OR baseline BETWEEN -1.0e308 AND 1.0e308",

@@ -1,0 +1,1304 @@
+"""Write functions for every entity: each validates its input, checks the acting user's
+permission, changes the database in the caller's transaction (`write_session`) and adds
+its audit event to that same transaction. Bad input raises one ValidationError naming
+every bad field; a refused permission raises PermissionDenied; nothing is written then."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.access import Actor, can_administer, can_edit_team, can_score_business_value
+from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
+from core.validate import (
+    KEY_PATTERN,
+    OUTCOME_KEY_PATTERN,
+    Checker,
+    infer_target_kind,
+    target_problems,
+)
+from db.audit import record_audit, snapshot, utcnow
+from db.models import (
+    DECISIONS,
+    DIRECTIONS,
+    EFFECT_UNITS,
+    OUTCOME_STATUSES,
+    PI,
+    READING_SOURCES,
+    VERDICTS,
+    AuditEvent,
+    Base,
+    CheckIn,
+    Hypothesis,
+    Metric,
+    Outcome,
+    Reading,
+    Release,
+    SubmissionKey,
+    Target,
+    Team,
+    Train,
+)
+
+R = TypeVar("R", bound=Base)
+
+
+# --- shared machinery --------------------------------------------------------------
+
+
+class DuplicateSubmission(RuntimeError):
+    """This form submission was already written (double click, rerun or reconnect)."""
+
+
+def claim_submission(session: Session, *, key: str | None) -> None:
+    """Mark a submitted form's idempotency key as used in this transaction; a key that
+    was already used raises DuplicateSubmission, so the same submission writes once.
+    The claim rolls back with the transaction, so a failed save can be retried."""
+    if not key:
+        return
+    if session.get(SubmissionKey, key) is not None:
+        raise DuplicateSubmission(key)
+    try:
+        with session.begin_nested():
+            session.add(SubmissionKey(key=key, at=utcnow()))
+            session.flush()
+    except IntegrityError as error:  # a concurrent writer claimed it first
+        raise DuplicateSubmission(key) from error
+
+
+def _get(session: Session, model: type[R], record_id: int, where: str) -> R:
+    record = session.get(model, record_id)
+    if record is None:
+        raise ValidationError(f"no {model.__tablename__[:-1]} with id {record_id}", where=where)
+    return record
+
+
+def _require_team_editor(actor: Actor, team_id: int | None, what: str) -> None:
+    if not can_edit_team(actor, team_id):
+        scope = "this team" if team_id is not None else "train-level records"
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {what} for {scope}.")
+
+
+def _require_admin(actor: Actor, what: str) -> None:
+    if not can_administer(actor):
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {what}: admins only.")
+
+
+def _create(session: Session, record: R, *, actor: Actor, entity: str, summary: str) -> R:
+    session.add(record)
+    _flush(session, entity)
+    record_audit(
+        session,
+        actor=actor,
+        action="create",
+        entity=entity,
+        entity_id=record.id,  # type: ignore[attr-defined]
+        summary=summary,
+        after=snapshot(record),
+    )
+    return record
+
+
+def _flush(session: Session, entity: str) -> None:
+    """Flush, turning a uniqueness or constraint failure into a ValidationError."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        message = str(error.orig).lower()
+        if "unique" in message or "duplicate" in message:
+            raise ValidationError(
+                f"a {entity} with this name or key already exists", where="name"
+            ) from error
+        raise ValidationError(
+            f"the database refused this {entity}: {error.orig}", where=entity
+        ) from error
+
+
+def _conflict(session: Session, entity: str, record: Base, expected_version: int) -> ConflictError:
+    """What changed since `expected_version`, and by whom, from the audit log."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == record.id)  # type: ignore[attr-defined]
+        .order_by(AuditEvent.id)
+    ).all()
+    changes: dict[str, tuple[object, object]] = {}
+    by = at = ""
+    for event in events:
+        after = json.loads(event.after) if event.after else {}
+        before = json.loads(event.before) if event.before else {}
+        if after.get("version", 0) <= expected_version:
+            continue
+        for name, value in after.items():
+            if name != "version" and before.get(name) != value:
+                start = changes.get(name, (before.get(name), None))[0]
+                changes[name] = (start, value)
+        by, at = event.actor, event.at.strftime("%Y-%m-%d %H:%M")
+    return ConflictError(entity, changes=changes, by=by, at=at)
+
+
+def _update(
+    session: Session,
+    record: R,
+    *,
+    actor: Actor,
+    entity: str,
+    expected_version: int | None,
+    values: Mapping[str, Any],
+    summary: str,
+) -> bool:
+    """Apply `values` to `record` if its version is still `expected_version`."""
+    current = getattr(record, "version", None)
+    if expected_version is not None and current is not None and current != expected_version:
+        raise _conflict(session, entity, record, expected_version)
+    changed = {name: value for name, value in values.items() if getattr(record, name) != value}
+    if not changed:
+        return False
+    before = snapshot(record)
+    for name, value in changed.items():
+        setattr(record, name, value)
+    _flush(session, entity)
+    record_audit(
+        session,
+        actor=actor,
+        action="update",
+        entity=entity,
+        entity_id=record.id,  # type: ignore[attr-defined]
+        summary=summary,
+        before=before,
+        after=snapshot(record),
+    )
+    return True
+
+
+def _merged(record: Base, changes: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    allowed = set(allowed)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError([Problem(name, "cannot be changed here") for name in sorted(unknown)])
+    return {name: changes.get(name, getattr(record, name)) for name in allowed}
+
+
+# --- trains, teams, PIs --------------------------------------------------------------
+
+
+def create_train(session: Session, *, actor: Actor, name: str) -> Train:
+    _require_admin(actor, "create trains")
+    check = Checker()
+    name = check.text("name", name, max_length=120)
+    check.raise_if_any()
+    return _create(session, Train(name=name), actor=actor, entity="train", summary=f"train {name}")
+
+
+def update_train(
+    session: Session,
+    *,
+    actor: Actor,
+    train_id: int,
+    expected_version: int | None,
+    name: str | None = None,
+    archived: bool | None = None,
+) -> Train:
+    _require_admin(actor, "change trains")
+    train = _get(session, Train, train_id, "train")
+    check = Checker()
+    values: dict[str, Any] = {}
+    if name is not None:
+        values["name"] = check.text("name", name, max_length=120)
+    if archived is not None:
+        values["archived"] = bool(archived)
+    check.raise_if_any()
+    _update(
+        session,
+        train,
+        actor=actor,
+        entity="train",
+        expected_version=expected_version,
+        values=values,
+        summary=f"train {train.name}",
+    )
+    return train
+
+
+def _team_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
+    key = check.text("key", fields["key"], max_length=20).upper()
+    if key and not KEY_PATTERN.match(key):
+        check.add(
+            "key", "use letters, digits, - or _ (at most 20), starting with a letter or digit"
+        )
+    return {
+        "name": check.text("name", fields["name"], max_length=120),
+        "key": key,
+        "train_id": fields.get("train_id"),
+        "active": bool(fields.get("active", True)),
+    }
+
+
+def create_team(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    key: str,
+    train_id: int | None = None,
+    active: bool = True,
+) -> Team:
+    _require_admin(actor, "create teams")
+    check = Checker()
+    values = _team_values(check, {"name": name, "key": key, "train_id": train_id, "active": active})
+    if train_id is not None and session.get(Train, train_id) is None:
+        check.add("train", "does not exist")
+    check.raise_if_any()
+    return _create(
+        session, Team(**values), actor=actor, entity="team", summary=f"team {values['name']}"
+    )
+
+
+def update_team(
+    session: Session, *, actor: Actor, team_id: int, expected_version: int | None, **changes: Any
+) -> Team:
+    _require_admin(actor, "change teams")
+    team = _get(session, Team, team_id, "team")
+    check = Checker()
+    values = _team_values(check, _merged(team, changes, ("name", "key", "train_id", "active")))
+    check.raise_if_any()
+    _update(
+        session,
+        team,
+        actor=actor,
+        entity="team",
+        expected_version=expected_version,
+        values=values,
+        summary=f"team {team.name}",
+    )
+    return team
+
+
+def _pi_values(
+    session: Session, check: Checker, fields: Mapping[str, Any], pi_id: int | None
+) -> dict[str, Any]:
+    values = {
+        "name": check.text("name", fields["name"], max_length=60),
+        "train_id": fields.get("train_id"),
+        "start_date": check.date("start_date", fields["start_date"]),
+        "end_date": check.date("end_date", fields["end_date"]),
+    }
+    start, end = values["start_date"], values["end_date"]
+    if start and end:
+        if end <= start:
+            check.add("end_date", "must be after the start date")
+        else:
+            overlapping = session.scalars(
+                select(PI).where(
+                    PI.train_id.is_(None)
+                    if values["train_id"] is None
+                    else PI.train_id == values["train_id"],
+                    PI.start_date <= end,
+                    PI.end_date >= start,
+                    PI.id != (pi_id or -1),
+                )
+            ).first()
+            if overlapping is not None:
+                check.add(
+                    "start_date",
+                    f"overlaps {overlapping.name} ({overlapping.start_date} to {overlapping.end_date})",
+                )
+    return values
+
+
+def create_pi(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    train_id: int | None = None,
+) -> PI:
+    _require_admin(actor, "create PIs")
+    check = Checker()
+    values = _pi_values(
+        session,
+        check,
+        {"name": name, "train_id": train_id, "start_date": start_date, "end_date": end_date},
+        None,
+    )
+    check.raise_if_any()
+    return _create(session, PI(**values), actor=actor, entity="pi", summary=f"PI {values['name']}")
+
+
+def update_pi(
+    session: Session, *, actor: Actor, pi_id: int, expected_version: int | None, **changes: Any
+) -> PI:
+    _require_admin(actor, "change PIs")
+    pi = _get(session, PI, pi_id, "pi")
+    check = Checker()
+    values = _pi_values(
+        session, check, _merged(pi, changes, ("name", "train_id", "start_date", "end_date")), pi.id
+    )
+    check.raise_if_any()
+    _update(
+        session,
+        pi,
+        actor=actor,
+        entity="pi",
+        expected_version=expected_version,
+        values=values,
+        summary=f"PI {pi.name}",
+    )
+    return pi
+
+
+# --- metrics and releases -----------------------------------------------------------
+
+METRIC_FIELDS = (
+    "name",
+    "unit",
+    "description",
+    "source",
+    "update_interval_days",
+    "decimals",
+    "leading",
+    "archived",
+)
+
+
+def _metric_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": check.text("name", fields["name"], max_length=120),
+        "unit": check.text("unit", fields.get("unit", ""), required=False, max_length=20),
+        "description": check.text(
+            "description", fields.get("description", ""), required=False, max_length=2000
+        ),
+        "source": check.text("source", fields.get("source", ""), required=False, max_length=200),
+        "update_interval_days": check.integer(
+            "update_interval_days", fields.get("update_interval_days", 14), low=1, high=366
+        ),
+        "decimals": check.integer("decimals", fields.get("decimals", 1), low=0, high=6),
+        "leading": bool(fields.get("leading", False)),
+        "archived": bool(fields.get("archived", False)),
+    }
+
+
+def create_metric(
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: int,
+    name: str,
+    unit: str = "",
+    description: str = "",
+    source: str = "",
+    update_interval_days: int = 14,
+    decimals: int = 1,
+    leading: bool = False,
+) -> Metric:
+    _get(session, Team, team_id, "team")
+    _require_team_editor(actor, team_id, "create metrics")
+    check = Checker()
+    values = _metric_values(
+        check,
+        {
+            "name": name,
+            "unit": unit,
+            "description": description,
+            "source": source,
+            "update_interval_days": update_interval_days,
+            "decimals": decimals,
+            "leading": leading,
+        },
+    )
+    check.raise_if_any()
+    return _create(
+        session,
+        Metric(team_id=team_id, **values),
+        actor=actor,
+        entity="metric",
+        summary=f"metric {values['name']}",
+    )
+
+
+def update_metric(
+    session: Session, *, actor: Actor, metric_id: int, expected_version: int | None, **changes: Any
+) -> Metric:
+    metric = _get(session, Metric, metric_id, "metric")
+    _require_team_editor(actor, metric.team_id, "change metrics")
+    check = Checker()
+    values = _metric_values(check, _merged(metric, changes, METRIC_FIELDS))
+    check.raise_if_any()
+    _update(
+        session,
+        metric,
+        actor=actor,
+        entity="metric",
+        expected_version=expected_version,
+        values=values,
+        summary=f"metric {metric.name}",
+    )
+    return metric
+
+
+def create_release(
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: int,
+    name: str,
+    date: dt.date,
+    notes: str = "",
+    link: str = "",
+    hypothesis_ids: Sequence[int] = (),
+    submission_key: str | None = None,
+) -> Release:
+    """Log a release, and link the hypotheses it shipped (they start measuring)."""
+    _get(session, Team, team_id, "team")
+    _require_team_editor(actor, team_id, "log releases")
+    check = Checker()
+    values = {
+        "name": check.text("name", name, max_length=120),
+        "date": check.date("date", date),
+        "notes": check.text("notes", notes, required=False, max_length=5000),
+        "link": check.link("link", link),
+    }
+    hypotheses = _team_hypotheses(session, check, team_id, hypothesis_ids)
+    check.raise_if_any()
+    claim_submission(session, key=submission_key)
+    release = _create(
+        session,
+        Release(team_id=team_id, **values),
+        actor=actor,
+        entity="release",
+        summary=f"release {values['name']}",
+    )
+    for hypothesis in hypotheses:
+        _update(
+            session,
+            hypothesis,
+            actor=actor,
+            entity="hypothesis",
+            expected_version=None,
+            values={"release_id": release.id},
+            summary=f"shipped in {release.name}",
+        )
+    return release
+
+
+def _team_hypotheses(
+    session: Session, check: Checker, team_id: int, ids: Sequence[int]
+) -> list[Hypothesis]:
+    if not ids:
+        return []
+    found = session.scalars(
+        select(Hypothesis).join(Outcome).where(Hypothesis.id.in_(ids), Outcome.team_id == team_id)
+    ).all()
+    missing = set(ids) - {h.id for h in found}
+    if missing:
+        check.add("hypotheses", f"not hypotheses of this team: {sorted(missing)}")
+    return list(found)
+
+
+def update_release(
+    session: Session, *, actor: Actor, release_id: int, expected_version: int | None, **changes: Any
+) -> Release:
+    release = _get(session, Release, release_id, "release")
+    _require_team_editor(actor, release.team_id, "change releases")
+    fields = _merged(release, changes, ("name", "date", "notes", "link", "archived"))
+    check = Checker()
+    values = {
+        "name": check.text("name", fields["name"], max_length=120),
+        "date": check.date("date", fields["date"]),
+        "notes": check.text("notes", fields["notes"], required=False, max_length=5000),
+        "link": check.link("link", fields["link"]),
+        "archived": bool(fields["archived"]),
+    }
+    check.raise_if_any()
+    _update(
+        session,
+        release,
+        actor=actor,
+        entity="release",
+        expected_version=expected_version,
+        values=values,
+        summary=f"release {release.name}",
+    )
+    return release
+
+
+# --- outcomes, targets, hypotheses, check-ins ----------------------------------------
+
+OUTCOME_FIELDS = (
+    "key",
+    "title",
+    "why",
+    "owner",
+    "committed",
+    "planned_bv",
+    "parent_id",
+    "status",
+    "team_id",
+)
+
+
+def _outcome_values(
+    session: Session, check: Checker, fields: Mapping[str, Any], pi_id: int
+) -> dict[str, Any]:
+    key = check.text("key", fields["key"], max_length=30)
+    if key and not OUTCOME_KEY_PATTERN.match(key):
+        check.add("key", "use letters, digits, '.', '-' or '_' (at most 30)")
+    values = {
+        "key": key,
+        "title": check.text("title", fields["title"], max_length=300),
+        "why": check.text("why", fields.get("why", ""), required=False, max_length=5000),
+        "owner": check.text("owner", fields.get("owner", ""), required=False, max_length=120),
+        "committed": bool(fields.get("committed", True)),
+        "planned_bv": check.integer(
+            "planned_bv", fields.get("planned_bv"), low=1, high=10, required=False
+        ),
+        "parent_id": fields.get("parent_id"),
+        "status": check.choice("status", fields.get("status", "draft"), OUTCOME_STATUSES),
+        "team_id": fields.get("team_id"),
+    }
+    if values["team_id"] is not None and session.get(Team, values["team_id"]) is None:
+        check.add("team", "does not exist")
+    parent_id = values["parent_id"]
+    if parent_id is not None:
+        parent = session.get(Outcome, parent_id)
+        if parent is None or parent.pi_id != pi_id:
+            check.add("parent", "must be an outcome of the same PI")
+        elif parent.team_id is not None:
+            check.add("parent", "must be a train-level outcome (one without a team)")
+        elif values["team_id"] is None:
+            check.add("parent", "only a team outcome can contribute to a train outcome")
+    return values
+
+
+def create_outcome(
+    session: Session,
+    *,
+    actor: Actor,
+    pi_id: int,
+    team_id: int | None,
+    key: str,
+    title: str,
+    why: str = "",
+    owner: str = "",
+    committed: bool = True,
+    planned_bv: int | None = None,
+    parent_id: int | None = None,
+    status: str = "draft",
+    submission_key: str | None = None,
+) -> Outcome:
+    _get(session, PI, pi_id, "pi")
+    _require_team_editor(actor, team_id, "create outcomes")
+    check = Checker()
+    values = _outcome_values(
+        session,
+        check,
+        {
+            "key": key,
+            "title": title,
+            "why": why,
+            "owner": owner,
+            "committed": committed,
+            "planned_bv": planned_bv,
+            "parent_id": parent_id,
+            "status": status,
+            "team_id": team_id,
+        },
+        pi_id,
+    )
+    if values["key"] and session.scalar(
+        select(Outcome.id).where(Outcome.pi_id == pi_id, Outcome.key == values["key"])
+    ):
+        check.add("key", f"{values['key']} is already used in this PI")
+    check.raise_if_any()
+    claim_submission(session, key=submission_key)
+    position = (
+        session.scalar(select(func.count()).select_from(Outcome).where(Outcome.pi_id == pi_id)) or 0
+    )
+    return _create(
+        session,
+        Outcome(pi_id=pi_id, position=position, **values),
+        actor=actor,
+        entity="outcome",
+        summary=f"outcome {values['key']}",
+    )
+
+
+def update_outcome(
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
+    **changes: Any,
+) -> Outcome:
+    outcome = _get(session, Outcome, outcome_id, "outcome")
+    _require_team_editor(actor, outcome.team_id, "change outcomes")
+    if "team_id" in changes and changes["team_id"] != outcome.team_id:
+        _require_team_editor(actor, changes["team_id"], "move outcomes")
+    check = Checker()
+    values = _outcome_values(
+        session, check, _merged(outcome, changes, OUTCOME_FIELDS), outcome.pi_id
+    )
+    if values["key"] != outcome.key and session.scalar(
+        select(Outcome.id).where(Outcome.pi_id == outcome.pi_id, Outcome.key == values["key"])
+    ):
+        check.add("key", f"{values['key']} is already used in this PI")
+    check.raise_if_any()
+    claim_submission(session, key=submission_key)
+    _update(
+        session,
+        outcome,
+        actor=actor,
+        entity="outcome",
+        expected_version=expected_version,
+        values=values,
+        summary=f"outcome {outcome.key}",
+    )
+    return outcome
+
+
+def archive_outcome(
+    session: Session, *, actor: Actor, outcome_id: int, expected_version: int | None
+) -> Outcome:
+    """Soft delete: the outcome keeps its data and can be restored by setting a status."""
+    return update_outcome(
+        session,
+        actor=actor,
+        outcome_id=outcome_id,
+        expected_version=expected_version,
+        status="archived",
+    )
+
+
+def score_outcome(
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    actual_bv: int | None,
+    expected_version: int | None,
+) -> Outcome:
+    """Actual business value is scored by business owners at the PI's end (admins)."""
+    if not can_score_business_value(actor):
+        raise PermissionDenied(
+            f"{actor.username} ({actor.role}) may not score business value: admins only."
+        )
+    outcome = _get(session, Outcome, outcome_id, "outcome")
+    check = Checker()
+    value = check.integer("actual_bv", actual_bv, low=0, high=10, required=False)
+    check.raise_if_any()
+    _update(
+        session,
+        outcome,
+        actor=actor,
+        entity="outcome",
+        expected_version=expected_version,
+        values={"actual_bv": value},
+        summary=f"outcome {outcome.key} scored {value}",
+    )
+    return outcome
+
+
+TARGET_FIELDS = (
+    "metric_id",
+    "baseline",
+    "baseline_date",
+    "target",
+    "target_date",
+    "kind",
+    "band_low",
+    "band_high",
+    "archived",
+)
+
+
+def _target_values(
+    session: Session, check: Checker, fields: Mapping[str, Any], outcome: Outcome
+) -> dict[str, Any]:
+    baseline = check.number("baseline", fields.get("baseline"), required=False)
+    target = check.number("target", fields.get("target"), required=False)
+    band_low = check.number("band_low", fields.get("band_low"), required=False)
+    band_high = check.number("band_high", fields.get("band_high"), required=False)
+    baseline_date = check.date("baseline_date", fields.get("baseline_date"), required=False)
+    target_date = (
+        check.date("target_date", fields.get("target_date"), required=False) or outcome.pi.end_date
+    )
+    kind = infer_target_kind(fields.get("kind") or None, baseline, target)
+    check.extend(
+        target_problems(
+            kind=kind,
+            baseline=baseline,
+            target=target,
+            band_low=band_low,
+            band_high=band_high,
+            baseline_date=baseline_date,
+            target_date=target_date,
+        )
+    )
+    metric = session.get(Metric, fields.get("metric_id") or -1)
+    if metric is None:
+        check.add("metric", "is required")
+    elif outcome.team_id is not None and metric.team_id != outcome.team_id:
+        check.add("metric", "must be one of this outcome's team's metrics")
+    if kind != "maintain":
+        band_low = band_high = None
+    return {
+        "metric_id": fields.get("metric_id"),
+        "baseline": baseline,
+        "baseline_date": baseline_date,
+        "target": target,
+        "target_date": target_date,
+        "kind": kind,
+        "band_low": band_low,
+        "band_high": band_high,
+        "archived": bool(fields.get("archived", False)),
+    }
+
+
+def add_target(
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    metric_id: int,
+    target: float | None = None,
+    baseline: float | None = None,
+    baseline_date: dt.date | None = None,
+    target_date: dt.date | None = None,
+    kind: str | None = None,
+    band_low: float | None = None,
+    band_high: float | None = None,
+) -> Target:
+    outcome = _get(session, Outcome, outcome_id, "outcome")
+    _require_team_editor(actor, outcome.team_id, "change targets")
+    check = Checker()
+    values = _target_values(
+        session,
+        check,
+        {
+            "metric_id": metric_id,
+            "baseline": baseline,
+            "baseline_date": baseline_date,
+            "target": target,
+            "target_date": target_date,
+            "kind": kind,
+            "band_low": band_low,
+            "band_high": band_high,
+        },
+        outcome,
+    )
+    existing = session.scalar(
+        select(Target).where(Target.outcome_id == outcome_id, Target.metric_id == metric_id)
+    )
+    if existing is not None and not existing.archived:
+        check.add("metric", "already has a target in this outcome")
+    check.raise_if_any()
+    if existing is not None:  # re-adding an archived target restores it with the new values
+        _update(
+            session,
+            existing,
+            actor=actor,
+            entity="target",
+            expected_version=None,
+            values=values,
+            summary=f"target restored on {outcome.key}",
+        )
+        return existing
+    position = len(outcome.targets)
+    return _create(
+        session,
+        Target(outcome_id=outcome_id, position=position, **values),
+        actor=actor,
+        entity="target",
+        summary=f"target on {outcome.key}",
+    )
+
+
+def update_target(
+    session: Session, *, actor: Actor, target_id: int, expected_version: int | None, **changes: Any
+) -> Target:
+    record = _get(session, Target, target_id, "target")
+    _require_team_editor(actor, record.outcome.team_id, "change targets")
+    check = Checker()
+    values = _target_values(session, check, _merged(record, changes, TARGET_FIELDS), record.outcome)
+    check.raise_if_any()
+    _update(
+        session,
+        record,
+        actor=actor,
+        entity="target",
+        expected_version=expected_version,
+        values=values,
+        summary=f"target on {record.outcome.key}",
+    )
+    return record
+
+
+HYPOTHESIS_FIELDS = (
+    "metric_id",
+    "if_text",
+    "expect_text",
+    "because_text",
+    "direction",
+    "min_effect",
+    "min_effect_unit",
+    "release_id",
+    "window_days",
+    "learning",
+    "decision",
+    "archived",
+)
+
+
+def _hypothesis_values(
+    session: Session, check: Checker, fields: Mapping[str, Any], outcome: Outcome
+) -> dict[str, Any]:
+    values = {
+        "metric_id": fields.get("metric_id"),
+        "if_text": check.text("if", fields.get("if_text"), max_length=1000),
+        "expect_text": check.text("expect", fields.get("expect_text"), max_length=1000),
+        "because_text": check.text(
+            "because", fields.get("because_text", ""), required=False, max_length=1000
+        ),
+        "direction": check.choice("direction", fields.get("direction"), DIRECTIONS),
+        "min_effect": check.number("min_effect", fields.get("min_effect", 0.0)),
+        "min_effect_unit": check.choice(
+            "min_effect_unit", fields.get("min_effect_unit", "absolute"), EFFECT_UNITS
+        ),
+        "release_id": fields.get("release_id"),
+        "window_days": check.integer("window_days", fields.get("window_days", 28), low=1, high=366),
+        "learning": check.text(
+            "learning", fields.get("learning", ""), required=False, max_length=5000
+        ),
+        "decision": check.choice("decision", fields.get("decision"), DECISIONS, required=False),
+        "archived": bool(fields.get("archived", False)),
+    }
+    if values["min_effect"] is not None and values["min_effect"] < 0:
+        check.add("min_effect", "must not be negative (the direction says which way)")
+    metric = session.get(Metric, values["metric_id"] or -1)
+    if metric is None:
+        check.add("metric", "is required")
+    elif outcome.team_id is not None and metric.team_id != outcome.team_id:
+        check.add("metric", "must be one of this outcome's team's metrics")
+    if values["release_id"] is not None:
+        release = session.get(Release, values["release_id"])
+        if release is None or (metric is not None and release.team_id != metric.team_id):
+            check.add("release", "must be a release of the metric's team")
+    return values
+
+
+def add_hypothesis(
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    metric_id: int,
+    if_text: str,
+    expect_text: str,
+    because_text: str = "",
+    direction: str = "increase",
+    min_effect: float = 0.0,
+    min_effect_unit: str = "absolute",
+    release_id: int | None = None,
+    window_days: int = 28,
+) -> Hypothesis:
+    outcome = _get(session, Outcome, outcome_id, "outcome")
+    _require_team_editor(actor, outcome.team_id, "change hypotheses")
+    check = Checker()
+    values = _hypothesis_values(
+        session,
+        check,
+        {
+            "metric_id": metric_id,
+            "if_text": if_text,
+            "expect_text": expect_text,
+            "because_text": because_text,
+            "direction": direction,
+            "min_effect": min_effect,
+            "min_effect_unit": min_effect_unit,
+            "release_id": release_id,
+            "window_days": window_days,
+        },
+        outcome,
+    )
+    check.raise_if_any()
+    return _create(
+        session,
+        Hypothesis(outcome_id=outcome_id, position=len(outcome.hypotheses), **values),
+        actor=actor,
+        entity="hypothesis",
+        summary=f"hypothesis on {outcome.key}",
+    )
+
+
+def update_hypothesis(
+    session: Session,
+    *,
+    actor: Actor,
+    hypothesis_id: int,
+    expected_version: int | None,
+    **changes: Any,
+) -> Hypothesis:
+    record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
+    _require_team_editor(actor, record.outcome.team_id, "change hypotheses")
+    check = Checker()
+    values = _hypothesis_values(
+        session, check, _merged(record, changes, HYPOTHESIS_FIELDS), record.outcome
+    )
+    check.raise_if_any()
+    _update(
+        session,
+        record,
+        actor=actor,
+        entity="hypothesis",
+        expected_version=expected_version,
+        values=values,
+        summary=f"hypothesis on {record.outcome.key}",
+    )
+    return record
+
+
+def override_verdict(
+    session: Session,
+    *,
+    actor: Actor,
+    hypothesis_id: int,
+    expected_version: int | None,
+    override: str | None,
+    reason: str | None,
+) -> Hypothesis:
+    """A team may override the computed verdict with a reason; both are kept and shown."""
+    record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
+    _require_team_editor(actor, record.outcome.team_id, "override verdicts")
+    check = Checker()
+    override = check.choice("override", override, VERDICTS, required=False)
+    reason = check.text(
+        "override_reason", reason or "", required=override is not None, max_length=2000
+    )
+    check.raise_if_any()
+    _update(
+        session,
+        record,
+        actor=actor,
+        entity="hypothesis",
+        expected_version=expected_version,
+        values={"override": override, "override_reason": reason or None},
+        summary=f"verdict override on {record.outcome.key}",
+    )
+    return record
+
+
+def add_checkin(
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    confidence: int,
+    comment: str = "",
+    date: dt.date | None = None,
+    submission_key: str | None = None,
+) -> CheckIn:
+    outcome = _get(session, Outcome, outcome_id, "outcome")
+    _require_team_editor(actor, outcome.team_id, "check in")
+    check = Checker()
+    values = {
+        "confidence": check.integer("confidence", confidence, low=1, high=10),
+        "comment": check.text("comment", comment, required=False, max_length=2000),
+        "date": check.date("date", date or dt.date.today()),
+    }
+    check.raise_if_any()
+    claim_submission(session, key=submission_key)
+    return _create(
+        session,
+        CheckIn(outcome_id=outcome_id, by=actor.display_name or actor.username, **values),
+        actor=actor,
+        entity="checkin",
+        summary=f"check-in on {outcome.key}",
+    )
+
+
+def copy_to_next_pi(
+    session: Session,
+    *,
+    actor: Actor,
+    from_pi_id: int,
+    to_pi_id: int,
+    team_id: int | None = None,
+) -> list[Outcome]:
+    """Copy unfinished outcomes (not closed or archived) with their targets and open
+    hypotheses (no decision yet) into the next PI, as drafts. Skips keys already there."""
+    source = _get(session, PI, from_pi_id, "from_pi")
+    target_pi = _get(session, PI, to_pi_id, "to_pi")
+    if team_id is not None:
+        _require_team_editor(actor, team_id, "copy outcomes")
+    elif not can_administer(actor):
+        raise PermissionDenied("copying every team's outcomes is for admins; pick a team")
+    query = select(Outcome).where(
+        Outcome.pi_id == source.id, Outcome.status.in_(("draft", "active"))
+    )
+    if team_id is not None:
+        query = query.where(Outcome.team_id == team_id)
+    taken = set(session.scalars(select(Outcome.key).where(Outcome.pi_id == target_pi.id)))
+    copies: list[Outcome] = []
+    for outcome in session.scalars(query.order_by(Outcome.position, Outcome.id)):
+        if outcome.key in taken:
+            continue
+        _require_team_editor(actor, outcome.team_id, "copy outcomes")
+        copy = _create(
+            session,
+            Outcome(
+                pi_id=target_pi.id,
+                team_id=outcome.team_id,
+                key=outcome.key,
+                title=outcome.title,
+                why=outcome.why,
+                owner=outcome.owner,
+                committed=outcome.committed,
+                planned_bv=outcome.planned_bv,
+                status="draft",
+                position=outcome.position,
+            ),
+            actor=actor,
+            entity="outcome",
+            summary=f"outcome {outcome.key} copied from {source.name}",
+        )
+        for target in outcome.targets:
+            if target.archived:
+                continue
+            _create(
+                session,
+                Target(
+                    outcome_id=copy.id,
+                    metric_id=target.metric_id,
+                    baseline=target.baseline,
+                    baseline_date=target.baseline_date,
+                    target=target.target,
+                    target_date=target_pi.end_date,
+                    kind=target.kind,
+                    band_low=target.band_low,
+                    band_high=target.band_high,
+                    position=target.position,
+                ),
+                actor=actor,
+                entity="target",
+                summary=f"target copied to {target_pi.name}",
+            )
+        for hypothesis in outcome.hypotheses:
+            if hypothesis.archived or hypothesis.decision is not None:
+                continue
+            _create(
+                session,
+                Hypothesis(
+                    outcome_id=copy.id,
+                    metric_id=hypothesis.metric_id,
+                    if_text=hypothesis.if_text,
+                    expect_text=hypothesis.expect_text,
+                    because_text=hypothesis.because_text,
+                    direction=hypothesis.direction,
+                    min_effect=hypothesis.min_effect,
+                    min_effect_unit=hypothesis.min_effect_unit,
+                    release_id=hypothesis.release_id,
+                    window_days=hypothesis.window_days,
+                    position=hypothesis.position,
+                ),
+                actor=actor,
+                entity="hypothesis",
+                summary=f"hypothesis copied to {target_pi.name}",
+            )
+        copies.append(copy)
+    return copies
+
+
+# --- readings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadingEntry:
+    """One reading to record: a metric, a date, a value and an optional note."""
+
+    metric_id: int
+    date: dt.date
+    value: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReadingConflict:
+    """A stored reading for the same metric and date with a different value."""
+
+    metric_id: int
+    metric: str
+    date: dt.date
+    stored: float
+    new: float
+
+
+@dataclass
+class RecordResult:
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    conflicts: list[ReadingConflict] = field(default_factory=list)
+
+
+class ReplaceNeeded(ValidationError):
+    """Readings exist for some of these metrics and dates: replacing needs a yes."""
+
+    def __init__(self, conflicts: list[ReadingConflict]) -> None:
+        self.conflicts = conflicts
+        super().__init__(
+            [
+                Problem(
+                    f"{c.metric} on {c.date.isoformat()}",
+                    f"{c.stored:g} is stored; replace it with {c.new:g}?",
+                )
+                for c in conflicts
+            ]
+        )
+
+
+def record_readings(
+    session: Session,
+    *,
+    actor: Actor,
+    entries: Sequence[ReadingEntry],
+    replace: bool = False,
+    source: str = "form",
+    submission_key: str | None = None,
+) -> RecordResult:
+    """Record readings in one transaction. A same-date reading with a different value is
+    replaced only with `replace=True` (else ReplaceNeeded lists old and new); the same
+    value again is left alone, so repeating a save adds nothing."""
+    check = Checker()
+    if source not in READING_SOURCES:
+        check.add("source", f"must be one of {', '.join(READING_SOURCES)}")
+    metric_ids = {entry.metric_id for entry in entries}
+    metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(metric_ids)))}
+    seen: set[tuple[int, dt.date]] = set()
+    for index, entry in enumerate(entries):
+        metric = metrics.get(entry.metric_id)
+        where = metric.name if metric else f"readings[{index}]"
+        if metric is None:
+            check.add(where, "unknown metric")
+            continue
+        if metric.archived:
+            check.add(where, "this metric is archived")
+        check.number(f"{where}: value", entry.value)
+        if check.date(f"{where}: date", entry.date) and (entry.metric_id, entry.date) in seen:
+            check.add(f"{where}: date", f"{entry.date} appears twice")
+        seen.add((entry.metric_id, entry.date))
+    check.raise_if_any()
+    for team_id in {metrics[entry.metric_id].team_id for entry in entries}:
+        _require_team_editor(actor, team_id, "record readings")
+    claim_submission(session, key=submission_key)
+
+    stored = (
+        {
+            (r.metric_id, r.date): r
+            for r in session.scalars(
+                select(Reading).where(tuple_(Reading.metric_id, Reading.date).in_(list(seen)))
+            )
+        }
+        if seen
+        else {}
+    )
+    result = RecordResult()
+    new_rows: list[dict[str, Any]] = []
+    for entry in entries:
+        existing = stored.get((entry.metric_id, entry.date))
+        if existing is None:
+            new_rows.append(
+                {
+                    "metric_id": entry.metric_id,
+                    "date": entry.date,
+                    "value": float(entry.value),
+                    "note": entry.note.strip(),
+                    "source": source,
+                    "entered_by": actor.username,
+                    "entered_at": utcnow(),
+                }
+            )
+        elif existing.value == float(entry.value) and existing.note == entry.note.strip():
+            result.unchanged += 1
+        elif existing.value == float(entry.value):
+            existing.note = entry.note.strip()  # a corrected note is not a conflict
+            result.replaced += 1
+        else:
+            result.conflicts.append(
+                ReadingConflict(
+                    entry.metric_id,
+                    metrics[entry.metric_id].name,
+                    entry.date,
+                    existing.value,
+                    float(entry.value),
+                )
+            )
+    if result.conflicts and not replace:
+        raise ReplaceNeeded(result.conflicts)
+
+    replaced_before = []
+    for conflict in result.conflicts:
+        existing = stored[(conflict.metric_id, conflict.date)]
+        replaced_before.append(
+            {"metric": conflict.metric, "date": conflict.date.isoformat(), "value": existing.value}
+        )
+        existing.value = conflict.new
+        existing.note = next(
+            e.note.strip()
+            for e in entries
+            if e.metric_id == conflict.metric_id and e.date == conflict.date
+        )
+        existing.source = source
+        existing.entered_by = actor.username
+        existing.entered_at = utcnow()
+    result.replaced += len(result.conflicts)
+    if new_rows:
+        session.execute(Reading.__table__.insert(), new_rows)
+    result.added = len(new_rows)
+    session.flush()
+    if result.added or result.replaced:
+        record_audit(
+            session,
+            actor=actor,
+            action="update" if result.replaced else "create",
+            entity="reading",
+            entity_id=None,
+            summary=f"{result.added} added, {result.replaced} replaced ({source})",
+            before={"replaced": replaced_before} if replaced_before else None,
+            after={
+                "readings": [
+                    {"metric_id": e.metric_id, "date": e.date.isoformat(), "value": float(e.value)}
+                    for e in entries
+                ]
+            },
+        )
+    return result
+
+
+def delete_reading(session: Session, *, actor: Actor, reading_id: int) -> None:
+    """Readings are deleted for real; the value stays in the audit log."""
+    reading = _get(session, Reading, reading_id, "reading")
+    metric = session.get(Metric, reading.metric_id)
+    assert metric is not None
+    _require_team_editor(actor, metric.team_id, "delete readings")
+    before = snapshot(reading)
+    session.execute(delete(Reading).where(Reading.id == reading_id))
+    record_audit(
+        session,
+        actor=actor,
+        action="delete",
+        entity="reading",
+        entity_id=reading_id,
+        summary=f"{metric.name} on {reading.date}",
+        before=before,
+    )

@@ -1,0 +1,157 @@
+"""The one page frame every page starts with: page config, database, signed-in user,
+grouped navigation that keeps the filters, and the access check for the page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.access import Actor
+from db.engine import read_session
+from db.migrate import SchemaTooNewError
+from ui import state
+from ui.auth import current_actor, public_read, sign_in_form, sign_out
+from ui.data import get_engine, is_demo_workspace
+
+# Parameters that travel with every navigation link, so context survives a page change.
+SHARED_PARAMS = ("train", "pi", "team", "outcome", "as_of")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    path: str  # as st.page_link wants it
+    title: str
+    icon: str
+    group: str
+    access: str  # "read", "edit" (editors and admins) or "admin"
+
+
+PAGES: dict[str, PageSpec] = {
+    spec.key: spec
+    for spec in (
+        PageSpec("overview", "app.py", "PI overview", ":material/dashboard:", "Dashboards", "read"),
+        PageSpec("team", "pages/team.py", "Team", ":material/groups:", "Dashboards", "read"),
+        PageSpec("outcome", "pages/outcome.py", "Outcome", ":material/flag:", "Dashboards", "read"),
+        PageSpec("review", "pages/review.py", "PI review", ":material/fact_check:", "Dashboards", "read"),
+        PageSpec("present", "pages/present.py", "Present", ":material/slideshow:", "Dashboards", "read"),
+        PageSpec("record", "pages/record.py", "Record", ":material/edit_note:", "Update", "edit"),
+        PageSpec("plan", "pages/plan.py", "Plan", ":material/edit_calendar:", "Update", "edit"),
+        PageSpec("admin", "pages/admin.py", "Admin", ":material/settings:", "Admin", "admin"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    engine: Engine
+    actor: Actor
+    page: PageSpec
+
+    @property
+    def can_edit_something(self) -> bool:
+        return self.actor.role in ("admin", "editor")
+
+
+def may_open(actor: Actor, spec: PageSpec) -> bool:
+    if spec.access == "read":
+        return True
+    if spec.access == "edit":
+        return actor.role in ("admin", "editor")
+    return actor.role == "admin"
+
+
+def shared_query_params() -> dict[str, str]:
+    return {name: st.query_params[name] for name in SHARED_PARAMS if name in st.query_params}
+
+
+def page_frame(page_key: str) -> Frame:
+    """Call first on every page (a test checks it)."""
+    spec = PAGES[page_key]
+    presenting = page_key == "present"
+    st.set_page_config(
+        page_title=f"{spec.title} · Outcome Board",
+        page_icon=":material/flag:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if presenting else "auto",
+    )
+    try:
+        engine = get_engine()
+    except SchemaTooNewError as error:
+        st.error(str(error))
+        st.stop()
+    actor = current_actor(engine)
+
+    if not public_read() and not actor.signed_in:
+        st.title("Outcome Board")
+        st.write("Sign in to see this workspace.")
+        sign_in_form(engine)
+        st.stop()
+
+    _sidebar(engine, actor)
+
+    if spec.access != "read" and not actor.signed_in:
+        st.title(spec.title)
+        st.info("Sign in to change data. Viewing needs no account.")
+        sign_in_form(engine, key="sign_in_page")
+        st.stop()
+    if not may_open(actor, spec):
+        st.title(spec.title)
+        needed = "an editor or admin" if spec.access == "edit" else "an admin"
+        st.warning(f"This page is for {needed}; you are signed in as a {actor.role}.")
+        st.stop()
+    if not presenting:
+        _demo_notice(engine)
+    return Frame(engine=engine, actor=actor, page=spec)
+
+
+def _sidebar(engine: Engine, actor: Actor) -> None:
+    params = shared_query_params()
+    with st.sidebar:
+        st.markdown("**Outcome Board**")
+        group = ""
+        for spec in PAGES.values():
+            if not may_open(actor, spec) and spec.access == "admin":
+                continue
+            if spec.access == "edit" and actor.signed_in and not may_open(actor, spec):
+                continue
+            if spec.group != group:
+                group = spec.group
+                st.caption(group)
+            st.page_link(spec.path, label=spec.title, icon=spec.icon, query_params=params)
+        st.divider()
+        if actor.signed_in:
+            st.caption(f"Signed in as {actor.display_name or actor.username} ({actor.role})")
+            if st.button("Sign out", key="sign_out"):
+                sign_out()
+        else:
+            with st.expander("Sign in"):
+                sign_in_form(engine, key="sign_in_sidebar")
+
+
+def _demo_notice(engine: Engine) -> None:
+    if st.session_state.get("outcomes.demo_notice_dismissed"):
+        return
+    with read_session(engine) as session:
+        demo = is_demo_workspace(session)
+    if demo:
+        st.info(
+            "This is the demo workspace, loaded on first start. To start empty: stop the app, "
+            "delete `data/outcomes.db`, run `python manage.py init` and "
+            "`python manage.py create-user YOU --role admin`, then start the app again "
+            "(or set `OUTCOMES_DEMO=false`).",
+            icon=":material/info:",
+        )
+
+
+def flash(message: str) -> None:
+    """Show `message` once on the next run (after st.rerun)."""
+    st.session_state[state.FLASH] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(state.FLASH, None)
+    if message:
+        st.success(message)
