@@ -1,0 +1,8 @@
+"""Admin page (being built)."""
+
+import streamlit as st
+
+from ui.frame import page_frame
+
+frame = page_frame("admin")
+st.title("Admin")

@@ -1,0 +1,8 @@
+"""Outcome page (being built)."""
+
+import streamlit as st
+
+from ui.frame import page_frame
+
+frame = page_frame("outcome")
+st.title("Outcome")

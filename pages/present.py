@@ -1,0 +1,8 @@
+"""Present page (being built)."""
+
+import streamlit as st
+
+from ui.frame import page_frame
+
+frame = page_frame("present")
+st.title("Present")

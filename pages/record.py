@@ -1,0 +1,8 @@
+"""Record page (being built)."""
+
+import streamlit as st
+
+from ui.frame import page_frame
+
+frame = page_frame("record")
+st.title("Record")

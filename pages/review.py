@@ -1,0 +1,8 @@
+"""PI review page (being built)."""
+
+import streamlit as st
+
+from ui.frame import page_frame
+
+frame = page_frame("review")
+st.title("PI review")

@@ -1,0 +1,8 @@
+"""Team page (being built)."""
+
+import streamlit as st
+
+from ui.frame import page_frame
+
+frame = page_frame("team")
+st.title("Team")
