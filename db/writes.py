@@ -1228,7 +1228,8 @@ def record_readings(
                     "entered_at": utcnow(),
                 }
             )
-        elif existing.value == float(entry.value) and existing.note == entry.note.strip():
+        elif existing.value == float(entry.value) and entry.note.strip() in ("", existing.note):
+            # A blank note means "no note given": the stored note stays (as in imports).
             result.unchanged += 1
         elif existing.value == float(entry.value):
             existing.note = entry.note.strip()  # a corrected note is not a conflict
