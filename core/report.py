@@ -287,7 +287,7 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
         facts.append(f"confidence {outcome['confidence']}/10")
     lines.append(" · ".join(facts))
     if outcome.get("reason"):
-        lines += ["", f"Why: {md_text(outcome['reason'])}."]
+        lines += ["", f"Health reason: {md_text(outcome['reason'])}."]
     if outcome.get("flag"):
         lines += ["", f"> **Actual-actual:** {md_text(outcome['flag'])}."]
     if outcome["targets"]:
@@ -329,7 +329,7 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
                 )
             lines.append(verdict + ".")
             if h.get("reason"):
-                lines.append(f"  Why: {md_text(h['reason'])}.")
+                lines.append(f"  Reason: {md_text(h['reason'])}.")
             if h["override"]:
                 override = f"  Team override: **{h['override']}**"
                 if h["override_reason"]:

@@ -229,4 +229,4 @@ def test_md_text_escapes_markdown_and_html(raw: str, escaped: str) -> None:
 
 def test_markdown_renders_the_exact_report_too() -> None:
     text = report_markdown(build_report(snapshot()))
-    assert "## Checkout" in text and "Why:" not in text
+    assert "## Checkout" in text and "reason:" not in text

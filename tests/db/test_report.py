@@ -86,7 +86,7 @@ def test_markdown_report_reads_as_a_document(engine: Engine) -> None:
         text_ = report_markdown_text(session, pi_name=PI_NAME, as_of=AS_OF)
     assert text_.startswith(f"# Outcome report: {PI_NAME}\n")
     assert "## Checkout" in text_ and "### CHK-1: Raise checkout conversion" in text_
-    assert "Why: worst of 2 targets" in text_
+    assert "Health reason: worst of 2 targets" in text_
 
 
 def demo_report(engine: Engine) -> dict:
