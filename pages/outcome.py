@@ -1,8 +1,223 @@
-"""Outcome page (being built)."""
+"""Outcome: one outcome in depth: a chart per target, the evidence behind each hypothesis,
+check-ins and the history of changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import partial
 
 import streamlit as st
 
+from ui import reads
+from ui.charts import chart_png, hypothesis_window, release_markers, target_chart_for
+from ui.forms import checkin_form
 from ui.frame import page_frame
+from ui.views import (
+    checkin_text,
+    day_text,
+    escape_markdown,
+    evidence_columns,
+    health_badge_md,
+    hypothesis_md,
+    known_train,
+    no_data_message,
+    outcome_badges_md,
+    outcome_select,
+    page_params,
+    page_top,
+    pi_progress_text,
+    pi_select,
+    show_chart,
+    title_row,
+    verdict_line_md,
+)
 
 frame = page_frame("outcome")
-st.title("Outcome")
+
+top = page_top([2, 3, 2])
+as_of = top.as_of
+train = known_train()
+pi = pi_select(top.columns[0], train=train, as_of=as_of)
+if pi is None:
+    title_row(top, "Outcome")
+    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    st.stop()
+view = reads.pi_view(pi_name=pi.name, as_of=as_of)
+snapshot = view.snapshot
+chosen = outcome_select(top.columns[1], view)
+if chosen is None:
+    title_row(top, "Outcome")
+    no_data_message(f"There are no outcomes in {pi.name} yet. Teams write them on the Plan page.")
+    st.stop()
+outcome, spec, team = chosen
+title_row(
+    top,
+    f"{outcome.key} · {outcome.title}",
+    small=True,
+    caption=" · ".join(
+        part
+        for part in (
+            team.name if team else "Train-level outcome",
+            pi.name,
+            pi_progress_text(pi, as_of),
+            f"as of {day_text(as_of)}",
+        )
+        if part
+    ),
+)
+
+st.markdown(outcome_badges_md(outcome))
+st.caption(f"Why this health: {escape_markdown(outcome.reason)}")
+if spec.why:
+    st.markdown(f"**Why it matters:** {escape_markdown(spec.why)}")
+if spec.owner:
+    st.caption(f"Owner: {escape_markdown(spec.owner)}")
+for check in outcome.checks:
+    text = f":material/lightbulb: {escape_markdown(check.message)}"
+    if check.rewrite:
+        text += f" — try: *{escape_markdown(check.rewrite)}*"
+    st.markdown(text)
+if team is not None:
+    st.page_link(
+        "pages/team.py",
+        label=f"Back to {escape_markdown(team.name)}",
+        icon=":material/arrow_back:",
+        query_params=page_params(pi=pi.name, team=team.key, outcome=None),
+    )
+
+# ---------------------------------------------------------------- one chart per target
+st.subheader("Targets", anchor=False)
+if not spec.targets:
+    no_data_message("This outcome has no target yet: nothing says what better means.")
+verdicts = {v.hypothesis_id: v for v in outcome.hypotheses}
+statuses = {t.target_id: t for t in outcome.targets}
+windows: dict[int, tuple[dt.date, dt.date]] = {}
+for target in spec.targets:
+    start = target.baseline_date or as_of - dt.timedelta(days=90)
+    for hypothesis in spec.hypotheses:
+        if hypothesis.metric_id == target.metric_id and hypothesis.release_date is not None:
+            start = min(start, hypothesis.release_date - dt.timedelta(days=hypothesis.window_days))
+    windows[target.id] = (start, as_of)
+readings = (
+    reads.readings_between(
+        [t.metric_id for t in spec.targets], min(s for s, _ in windows.values()), as_of
+    )
+    if spec.targets
+    else None
+)
+for target in spec.targets:
+    status = statuses.get(target.id)
+    metric = snapshot.metrics.get(target.metric_id)
+    if status is None or metric is None or readings is None:
+        continue
+    shaded = next(
+        (
+            h
+            for h in spec.hypotheses
+            if h.metric_id == target.metric_id and h.release_date is not None
+        ),
+        None,
+    )
+    releases = [r for r in snapshot.releases if r.team_id == metric.team_id]
+    chart = target_chart_for(
+        target,
+        status,
+        metric,
+        readings[readings["metric_id"] == target.metric_id],
+        as_of=as_of,
+        releases=release_markers(releases, spec.hypotheses, metric_id=target.metric_id),
+        hypothesis=hypothesis_window(shaded, verdicts[shaded.id].evidence)
+        if shaded is not None and shaded.id in verdicts
+        else None,
+        start=windows[target.id][0],
+        height=340,
+    )
+    with st.container(border=True):
+        show_chart(chart)
+        below = st.columns([5, 1.2], vertical_alignment="center")
+        below[0].markdown(f"{health_badge_md(status.health)} {escape_markdown(status.reason)}")
+        below[1].download_button(
+            "PNG",
+            data=partial(chart_png, chart),
+            file_name=re.sub(r"[^A-Za-z0-9._-]+", "_", f"{outcome.key}-{metric.name}") + ".png",
+            mime="image/png",
+            icon=":material/download:",
+            key=f"png.{target.id}",
+            help="Download this chart as an image for a slide deck",
+        )
+
+# ---------------------------------------------------------------- hypotheses
+st.subheader("Hypotheses", anchor=False)
+if not spec.hypotheses:
+    no_data_message("No hypothesis yet: which change do you expect to move the metric, and why?")
+for hypothesis in spec.hypotheses:
+    verdict = verdicts.get(hypothesis.id)
+    if verdict is None:
+        continue
+    with st.container(border=True):
+        st.markdown(hypothesis_md(hypothesis))
+        st.markdown(f"{verdict_line_md(verdict)} {escape_markdown(verdict.reason)}")
+        metric = snapshot.metrics.get(hypothesis.metric_id)
+        evidence_columns(verdict, hypothesis, metric)
+        if verdict.override:
+            st.caption(
+                "The team overrides the computed verdict"
+                + (
+                    f": {escape_markdown(verdict.override_reason)}"
+                    if verdict.override_reason
+                    else "."
+                )
+            )
+        if hypothesis.learning or hypothesis.decision:
+            decision = (
+                f"**Decision:** {hypothesis.decision.capitalize()}. " if hypothesis.decision else ""
+            )
+            st.markdown(f"{decision}**Learning:** {escape_markdown(hypothesis.learning or '—')}")
+
+# ---------------------------------------------------------------- check-ins
+st.subheader("Check-ins", anchor=False)
+checkin_form(frame, outcome.outcome_id, outcome.team_id)
+checkins = sorted(
+    (c for c in snapshot.checkins if c.outcome_id == outcome.outcome_id),
+    key=lambda c: (c.date, c.id),
+    reverse=True,
+)
+if not checkins:
+    st.caption(checkin_text(None))
+else:
+    st.dataframe(
+        [
+            {"date": c.date, "confidence": c.confidence, "by": c.by, "comment": c.comment}
+            for c in checkins
+        ],
+        hide_index=True,
+        column_config={
+            "date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+            "confidence": st.column_config.NumberColumn("Confidence", format="%d / 10"),
+            "by": "By",
+            "comment": "Comment",
+        },
+    )
+
+# ---------------------------------------------------------------- history
+st.subheader("History", anchor=False)
+history = reads.outcome_history(outcome_id=outcome.outcome_id)
+if history.empty:
+    st.caption("No recorded changes.")
+else:
+    st.caption(
+        "Every recorded change to this outcome, its targets, hypotheses and check-ins, newest first (not limited by the as-of date)."
+    )
+    st.dataframe(
+        history,
+        hide_index=True,
+        column_config={
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm"),
+            "actor": "Who",
+            "action": "Action",
+            "record": "Record",
+            "summary": "What",
+            "fields": "Fields changed",
+        },
+    )

@@ -1,8 +1,148 @@
-"""Present page (being built)."""
+"""Present: a full-screen, big-type slide show for PI planning and Inspect & Adapt, one
+team per slide and then the train summary, advancing on its own every `interval` seconds."""
+
+from __future__ import annotations
+
+import time
 
 import streamlit as st
 
+from core.errors import ValidationError
+from core.model import PIStatus, TeamStatus
+from ui import reads, state
+from ui.filters import parse_as_of
 from ui.frame import page_frame
+from ui.theme import HEALTH_ORDER, VERDICT_ORDER
+from ui.views import (
+    PRESENT_CSS,
+    band_badge_md,
+    count_badges_md,
+    day_text,
+    escape_markdown,
+    health_badge_md,
+    health_counts,
+    known_train,
+    mean_progress,
+    percent_text,
+    pi_select,
+    predictability_text,
+    present_interval,
+    today,
+    verdict_counts,
+)
 
 frame = page_frame("present")
-st.title("Present")
+
+# A constant style block (no user text): big type and high contrast for a projector.
+st.html(PRESENT_CSS)
+
+interval = present_interval(st.query_params.get("interval"))
+try:
+    as_of = parse_as_of(st.query_params.get("as_of")) or today()
+except ValidationError as error:
+    st.warning(f"{escape_markdown(error)}; showing today.")
+    st.query_params.pop("as_of", None)
+    as_of = today()
+train = known_train()
+with st.sidebar:
+    st.divider()
+    pi = pi_select(st.sidebar, train=train, as_of=as_of)
+    st.caption(
+        f"Advances every {interval} s. Set `interval=` in the address (3 s or more) to change it."
+    )
+if pi is None:
+    st.title("Present")
+    st.info("There is no PI to present yet.")
+    st.stop()
+status = reads.pi_view(pi_name=pi.name, as_of=as_of).status
+slides: list[TeamStatus | None] = [*status.teams, None]  # None: the train summary
+
+
+def go(step: int) -> None:
+    st.session_state[state.PRESENT_SLIDE] = st.session_state.get(state.PRESENT_SLIDE, 0) + step
+    st.session_state["present.shown_at"] = time.monotonic()
+
+
+def toggle_pause() -> None:
+    st.session_state[state.PRESENT_PAUSED] = not st.session_state.get(state.PRESENT_PAUSED, False)
+    st.session_state["present.shown_at"] = time.monotonic()
+
+
+def team_slide(team: TeamStatus) -> None:
+    st.title(escape_markdown(team.team.name), anchor=False)
+    p = team.predictability
+    st.markdown(
+        f"{len(team.outcomes)} outcomes · mean progress "
+        f"{percent_text(mean_progress(team.outcomes))} · predictability "
+        f"{escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored))}"
+    )
+    if not team.outcomes:
+        st.markdown("### No outcomes in this PI.")
+    for outcome in team.outcomes:
+        row = st.columns([1.7, 8, 1.1], vertical_alignment="center")
+        row[0].markdown(health_badge_md(outcome.health))
+        row[1].markdown(f"### {escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}")
+        row[2].markdown(f"### {percent_text(outcome.progress)}", text_alignment="right")
+
+
+def train_slide(pi_status: PIStatus) -> None:
+    name = pi.train_name or train
+    st.title(escape_markdown(f"{name} train" if name else "The whole train"), anchor=False)
+    outcomes = [o for t in pi_status.teams for o in t.outcomes] + list(pi_status.train_outcomes)
+    rollup = pi_status.train_predictability
+    pooled = "not yet scored" if rollup.pooled is None else f"{rollup.pooled:.0f}% pooled"
+    mean = "" if rollup.mean_of_teams is None else f" · {rollup.mean_of_teams:.0f}% mean of teams"
+    st.markdown(f"### Predictability: {pooled}{mean} {band_badge_md(rollup.pooled_band)}")
+    st.markdown(
+        f"### {len(outcomes)} outcomes: "
+        + count_badges_md(health_counts(outcomes), order=HEALTH_ORDER, kind="health")
+    )
+    verdicts = verdict_counts(outcomes)
+    if verdicts:
+        st.markdown(
+            f"### {sum(verdicts.values())} hypotheses: "
+            + count_badges_md(verdicts, order=VERDICT_ORDER, kind="verdict")
+        )
+    st.divider()
+    for team in pi_status.teams:
+        row = st.columns([2.2, 8], vertical_alignment="center")
+        row[0].markdown(f"### {escape_markdown(team.team.name)}")
+        row[1].markdown(
+            count_badges_md(health_counts(team.outcomes), order=HEALTH_ORDER, kind="health")
+            or "no outcomes"
+        )
+
+
+@st.fragment(run_every=interval)
+def slide_show() -> None:
+    now = time.monotonic()
+    shown_at = st.session_state.get("present.shown_at")
+    paused = st.session_state.get(state.PRESENT_PAUSED, False)
+    if shown_at is None:
+        st.session_state["present.shown_at"] = now
+    elif not paused and now - shown_at >= interval - 0.5:
+        # A timer tick (button clicks reset `shown_at`, so they never count twice).
+        go(1)
+    index = st.session_state.get(state.PRESENT_SLIDE, 0) % len(slides)
+    st.session_state[state.PRESENT_SLIDE] = index
+    slide = slides[index]
+    if slide is None:
+        train_slide(status)
+    else:
+        team_slide(slide)
+    st.divider()
+    controls = st.columns([1, 1, 1, 4], vertical_alignment="center")
+    controls[0].button("Previous", icon=":material/skip_previous:", on_click=go, args=(-1,))
+    controls[1].button(
+        "Play" if paused else "Pause",
+        icon=":material/play_arrow:" if paused else ":material/pause:",
+        on_click=toggle_pause,
+    )
+    controls[2].button("Next", icon=":material/skip_next:", on_click=go, args=(1,))
+    controls[3].markdown(
+        f"Slide {index + 1} of {len(slides)} · {escape_markdown(pi.name)} · "
+        f"as of {day_text(as_of)}" + (" · paused" if paused else f" · next in {interval} s")
+    )
+
+
+slide_show()

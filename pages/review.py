@@ -1,8 +1,254 @@
-"""PI review page (being built)."""
+"""PI review: planned vs actual business value per team and outcome, predictability with
+its healthy band, the train rollup, hypothesis learnings and decisions, the actual-actual
+flags, scoring (admins) and the PI report as Markdown and JSON."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 import streamlit as st
 
-from ui.frame import page_frame
+from core.access import can_score_business_value
+from core.model import OutcomeStatus
+from ui import reads
+from ui.charts import predictability_chart
+from ui.frame import page_frame, show_flash
+from ui.theme import health_label, verdict_label
+from ui.views import (
+    band_badge_md,
+    day_text,
+    escape_markdown,
+    filter_row,
+    no_data_message,
+    pi_progress_text,
+    pi_span_text,
+    predictability_text,
+    score_form,
+    show_chart,
+    tile,
+    title_row,
+)
 
 frame = page_frame("review")
-st.title("PI review")
+
+filters = filter_row(page="review")
+pi, as_of = filters.pi, filters.as_of
+if pi is None:
+    title_row(filters.top, "PI review")
+    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    st.stop()
+title_row(
+    filters.top,
+    f"{pi.name} review",
+    caption=" · ".join(
+        part
+        for part in (
+            f"{filters.train} train" if filters.train else "",
+            pi_span_text(pi),
+            pi_progress_text(pi, as_of),
+            f"as of {day_text(as_of)}",
+        )
+        if part
+    ),
+    help="Inspect & Adapt: what each team planned, what business owners scored, and what "
+    "the metrics say.",
+)
+show_flash()
+view = reads.pi_view(pi_name=pi.name, as_of=as_of)
+status = view.status
+train = status.train_predictability
+scorer = can_score_business_value(frame.actor)
+
+# ---------------------------------------------------------------- train rollup
+columns = st.columns(4)
+with columns[0]:
+    tile(
+        "Predictability (pooled)",
+        "—" if train.pooled is None else f"{train.pooled:.0f}%",
+        band_badge_md(train.pooled_band) or "Not yet scored",
+        help="All teams' actual business value over all teams' planned value of committed "
+        "outcomes. Healthy: 80–100%.",
+    )
+with columns[1]:
+    tile(
+        "Mean of teams",
+        "—" if train.mean_of_teams is None else f"{train.mean_of_teams:.0f}%",
+        band_badge_md(train.mean_band) or "Not yet scored",
+        help="The mean of the team percents (teams with something committed and scored).",
+    )
+with columns[2]:
+    tile(
+        "Business value",
+        f"{train.actual_bv} of {train.planned_bv}",
+        "actual of planned (committed)",
+        help="Sums over the teams; train-level outcomes enter neither figure.",
+    )
+with columns[3]:
+    waiting = train.not_yet_scored
+    tile(
+        "Not yet scored",
+        str(waiting),
+        "count as 0 once the PI has ended" if waiting and not train.pi_ended else "outcomes",
+        help="Before the PI ends, unscored outcomes are left out of both sums.",
+    )
+
+rows = [
+    {
+        "team": t.team.name,
+        "percent": t.predictability.percent,
+        "planned_bv": t.predictability.planned_bv,
+        "actual_bv": t.predictability.actual_bv,
+        "not_yet_scored": t.predictability.not_yet_scored,
+    }
+    for t in status.teams
+]
+if any(row["percent"] is not None for row in rows):
+    show_chart(predictability_chart(rows, pooled=train.pooled, mean_of_teams=train.mean_of_teams))
+else:
+    st.info(
+        "Predictability appears here once business owners score actual business value, "
+        "at the PI's end.",
+        icon=":material/hourglass_top:",
+    )
+
+# ---------------------------------------------------------------- per team and outcome
+st.header("Planned vs actual business value", anchor=False)
+st.caption(
+    "Actual business value is scored by business owners at the PI's end. "
+    "“Metrics say” is the outcome's health from its targets: the two should agree."
+)
+VALUE_COLUMNS = {
+    "key": st.column_config.TextColumn("Outcome", width="small"),
+    "title": st.column_config.TextColumn("Title", width="large"),
+    "committed": st.column_config.TextColumn("Commitment", width="small"),
+    "planned_bv": st.column_config.NumberColumn("Planned BV", format="%d", width="small"),
+    "actual_bv": st.column_config.NumberColumn("Actual BV", format="%d", width="small"),
+    "metrics": st.column_config.TextColumn("Metrics say", width="small"),
+    "flag": st.column_config.TextColumn("Flag", width="medium"),
+}
+FLAG_WORDS = {
+    "high_score_targets_missed": "high score, targets missed",
+    "low_score_targets_achieved": "low score, targets achieved",
+}
+
+
+def value_rows(outcomes: Sequence[OutcomeStatus]) -> list[dict[str, object]]:
+    return [
+        {
+            "key": o.key,
+            "title": o.title,
+            "committed": "committed" if o.committed else "uncommitted",
+            "planned_bv": o.planned_bv,
+            "actual_bv": o.actual_bv,
+            "metrics": health_label(o.health),
+            "flag": FLAG_WORDS.get(o.flag.code, o.flag.code) if o.flag else "",
+        }
+        for o in outcomes
+    ]
+
+
+for team in status.teams:
+    p = team.predictability
+    with st.container(border=True):
+        head = st.columns([3, 2], vertical_alignment="center")
+        head[0].subheader(escape_markdown(team.team.name), anchor=False)
+        head[1].markdown(
+            "**Predictability:** "
+            + escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored))
+        )
+        if not team.outcomes:
+            st.caption("No outcomes in this PI.")
+            continue
+        st.dataframe(value_rows(team.outcomes), hide_index=True, column_config=VALUE_COLUMNS)
+        if scorer:
+            score_form(frame, team.team.key, team.outcomes, view.snapshot)
+
+if status.train_outcomes:
+    with st.container(border=True):
+        st.subheader("Train-level outcomes", anchor=False)
+        st.caption("Shown with the train; they enter neither predictability figure.")
+        st.dataframe(
+            value_rows(status.train_outcomes), hide_index=True, column_config=VALUE_COLUMNS
+        )
+        if scorer:
+            score_form(frame, "train", status.train_outcomes, view.snapshot)
+
+# ---------------------------------------------------------------- flags
+st.header("Actual-actual flags", anchor=False)
+flagged = [(t.team.name, o) for t in status.teams for o in t.outcomes if o.flag is not None] + [
+    ("Train", o) for o in status.train_outcomes if o.flag is not None
+]
+if not flagged:
+    st.caption("No outcome's business value score disagrees with its metrics.")
+for team_name, outcome in flagged:
+    st.warning(
+        f"**{escape_markdown(outcome.key)}** · {escape_markdown(outcome.title)} "
+        f"({escape_markdown(team_name)}): {escape_markdown(outcome.flag.message)}",  # type: ignore[union-attr]
+        icon=":material/flag:",
+    )
+
+# ---------------------------------------------------------------- learnings
+st.header("Hypotheses: learnings and decisions", anchor=False)
+learnings = []
+for team_name, outcome in [(t.team.name, o) for t in status.teams for o in t.outcomes] + [
+    ("Train", o) for o in status.train_outcomes
+]:
+    specs = {
+        h.id: h
+        for spec in view.snapshot.outcomes
+        if spec.id == outcome.outcome_id
+        for h in spec.hypotheses
+    }
+    for verdict in outcome.hypotheses:
+        spec = specs.get(verdict.hypothesis_id)
+        if spec is None:
+            continue
+        learnings.append(
+            {
+                "team": team_name,
+                "outcome": outcome.key,
+                "hypothesis": f"If {spec.if_text}, we expect {spec.expect_text}",
+                "verdict": verdict_label(verdict.verdict),
+                "override": verdict_label(verdict.override) if verdict.override else "",
+                "learning": spec.learning,
+                "decision": (spec.decision or "").capitalize(),
+            }
+        )
+if learnings:
+    st.dataframe(
+        learnings,
+        hide_index=True,
+        column_config={
+            "team": st.column_config.TextColumn("Team", width="small"),
+            "outcome": st.column_config.TextColumn("Outcome", width="small"),
+            "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
+            "verdict": st.column_config.TextColumn("Verdict", width="small"),
+            "override": st.column_config.TextColumn("Team override", width="small"),
+            "learning": st.column_config.TextColumn("Learning", width="large"),
+            "decision": st.column_config.TextColumn("Decision", width="small"),
+        },
+    )
+else:
+    st.caption("No hypotheses in this PI.")
+
+# ---------------------------------------------------------------- report
+st.header("PI report", anchor=False)
+st.caption("The same report as `python manage.py report`, for a wiki or a slide deck.")
+report_json, report_md = reads.report_documents(pi_name=pi.name, as_of=as_of)
+stem = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{pi.name}-{as_of.isoformat()}").strip("-")
+buttons = st.columns([1, 1, 4])
+buttons[0].download_button(
+    "Markdown",
+    report_md,
+    file_name=f"{stem}.md",
+    mime="text/markdown",
+    icon=":material/download:",
+)
+buttons[1].download_button(
+    "JSON",
+    report_json,
+    file_name=f"{stem}.json",
+    mime="application/json",
+    icon=":material/download:",
+)

@@ -1,8 +1,67 @@
-"""Team page (being built)."""
+"""Team: one team's outcomes in a PI, with progress, health and why, trends, hypotheses,
+quality checks and the latest confidence."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from ui import reads
 from ui.frame import page_frame
+from ui.views import (
+    day_text,
+    escape_markdown,
+    health_badge_md,
+    no_data_message,
+    outcome_card,
+    pi_progress_text,
+    predictability_text,
+    team_filter_row,
+    team_status,
+    title_row,
+)
 
 frame = page_frame("team")
-st.title("Team")
+
+team, filters = team_filter_row()
+pi, as_of = filters.pi, filters.as_of
+if team is None:
+    title_row(filters.top, "Team")
+    no_data_message("There are no teams yet. An admin adds teams on the Admin page.")
+    st.stop()
+caption = " · ".join(
+    part
+    for part in (
+        f"{filters.train} train" if filters.train else "",
+        pi.name if pi else "",
+        pi_progress_text(pi, as_of) if pi else "",
+        f"as of {day_text(as_of)}",
+    )
+    if part
+)
+title_row(filters.top, team.name, caption=caption)
+if pi is None:
+    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    st.stop()
+
+view = reads.pi_view(pi_name=pi.name, as_of=as_of, team_key=team.key)
+status = team_status(view.status.teams, team.key)
+if status is None or not status.outcomes:
+    no_data_message(f"{team.name} has no outcomes in {pi.name}.")
+    st.stop()
+
+# The gist before the cards: every outcome's health in one line, and predictability.
+p = status.predictability
+summary = st.columns([3, 1.3])
+summary[0].markdown(
+    " ".join(f"{escape_markdown(o.key)} {health_badge_md(o.health)}" for o in status.outcomes)
+)
+summary[1].markdown(
+    "**Predictability:** "
+    + escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored)),
+    help="Actual business value as a percent of the planned value of committed outcomes.",
+)
+for check in status.checks:
+    st.warning(escape_markdown(check.message), icon=":material/lightbulb:")
+
+for outcome in status.outcomes:
+    outcome_card(outcome, view.snapshot, pi=pi, as_of=as_of, team_key=team.key)

@@ -1,76 +1,224 @@
-"""Sign-in, sign-out and the signed-in user of this browser session."""
+"""Sign-in, sign-out, single sign-on and the signed-in user of this browser session."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from core.access import Actor
 from db.engine import read_session, write_session
 from ui import state
 
+# Prefix of the username of a single sign-on visitor without an account. No account can
+# carry it (usernames never contain ":"), so such a visitor can never be mistaken for one.
+SSO_GUEST_PREFIX = "sso:"
+
 
 def public_read() -> bool:
     """`OUTCOMES_PUBLIC_READ` (default true): anyone may view without an account."""
-    return os.environ.get("OUTCOMES_PUBLIC_READ", "true").strip().lower() not in {"0", "false", "no"}
+    value = os.environ.get("OUTCOMES_PUBLIC_READ", "true").strip().lower()
+    return value not in {"0", "false", "no", "off"}
+
+
+def _auth_section() -> Mapping[str, Any]:
+    try:
+        section = st.secrets.get("auth")
+    except Exception:  # no or unreadable secrets.toml: no single sign-on
+        return {}
+    return section if isinstance(section, Mapping) else {}
 
 
 def sso_configured() -> bool:
+    """Whether `.streamlit/secrets.toml` has an `[auth]` section (OIDC via st.login)."""
+    return bool(_auth_section())
+
+
+def sso_providers() -> list[tuple[str | None, str]]:
+    """(provider for st.login, button label) for each configured identity provider:
+    the default one when `[auth]` holds `client_id` itself, and one per `[auth.NAME]`."""
+    section = _auth_section()
+    providers: list[tuple[str | None, str]] = []
+    if "client_id" in section or "default" in section:
+        providers.append((None, "Sign in with single sign-on"))
+    for name, value in section.items():
+        if isinstance(value, Mapping) and name != "default":
+            providers.append((name, f"Sign in with {name.replace('-', ' ').title()}"))
+    return providers
+
+
+# ---------------------------------------------------------------- single sign-on mapping
+
+
+@dataclass(frozen=True)
+class SsoSignIn:
+    """What an identity from the provider becomes here: an actor, or a refusal (`actor`
+    None) with the reason to show."""
+
+    actor: Actor | None
+    message: str = ""
+
+
+def _claim_true(value: object) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+def sso_sign_in(session: Session, *, claims: Mapping[str, Any], public_read: bool) -> SsoSignIn:
+    """Map the identity provider's claims (`st.user`) to an actor.
+
+    The e-mail address picks the account (its role and teams). A provider that says the
+    address is unverified (`email_verified: false`) is not trusted with it: anyone could
+    type a colleague's address at some providers. An identity without an account views
+    like an anonymous visitor when public read is on, and is refused when it is off: a
+    provider such as Google admits every account in the world."""
+    from db.users import actor_for, user_by_email
+
+    email = str(claims.get("email") or "").strip().lower()
+    name = str(claims.get("name") or "").strip()
+    verified = "email_verified" not in claims or _claim_true(claims.get("email_verified"))
+    user = user_by_email(session, email=email) if email and verified else None
+    if user is not None:
+        if not user.active:
+            return SsoSignIn(None, f"The account for {email} is disabled. Ask an admin.")
+        return SsoSignIn(actor_for(session, user))
+
+    if email and not verified:
+        reason = f"Your identity provider has not verified {email}"
+    elif email:
+        reason = f"{email} has no account here"
+    else:
+        reason = "Your identity provider sent no e-mail address"
+    if not public_read:
+        return SsoSignIn(None, f"{reason}: ask an admin to add it.")
+    subject = email or str(claims.get("sub") or "unknown")
+    guest = Actor(
+        username=f"{SSO_GUEST_PREFIX}{subject}",
+        role="viewer",
+        display_name=name or email or "single sign-on visitor",
+    )
+    return SsoSignIn(guest, f"{reason}: you may view; ask an admin for an account to edit.")
+
+
+def _sso_claims() -> dict[str, Any] | None:
+    """The signed-in identity of the provider, or None (single sign-on off or signed out)."""
+    if not sso_configured():
+        return None
     try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets.toml at all
-        return False
+        claims = st.user.to_dict()
+    except Exception:  # no script context (tests calling helpers directly)
+        return None
+    return claims if claims.get("is_logged_in") else None
+
+
+def _sso_decision(engine: Engine) -> SsoSignIn | None:
+    claims = _sso_claims()
+    if claims is None:
+        return None
+    with read_session(engine) as session:
+        return sso_sign_in(session, claims=claims, public_read=public_read())
+
+
+# ---------------------------------------------------------------- the signed-in user
+
+
+def _refreshed(engine: Engine, actor: Actor) -> Actor | None:
+    """The account's current role and teams, so that a change an admin makes (another
+    role, other teams, disabled) applies on the next run, not at the next sign-in.
+    None: the account was disabled. An actor with no account row (tests, single sign-on
+    visitors) is kept as it is: only server code can put one in session state."""
+    from db.users import actor_for, user_by_username
+
+    if actor.username.startswith(SSO_GUEST_PREFIX):
+        return actor
+    with read_session(engine) as session:
+        user = user_by_username(session, username=actor.username)
+        if user is None:
+            return actor
+        if not user.active:
+            return None
+        return actor_for(session, user)
 
 
 def current_actor(engine: Engine) -> Actor:
-    """The signed-in user of this browser session, or anonymous."""
+    """The signed-in user of this browser session, or anonymous.
+
+    A local sign-in lives in session state (it lasts while the browser session lasts,
+    across pages); a single sign-on identity lives in Streamlit's identity cookie and is
+    mapped to an account on every run."""
     actor = st.session_state.get(state.ACTOR)
     if isinstance(actor, Actor):
-        return actor
-    if sso_configured() and getattr(st.user, "is_logged_in", False):
-        from db.users import actor_for, user_by_email
-
-        email = str(st.user.get("email") or "")
-        with read_session(engine) as session:
-            user = user_by_email(session, email=email) if email else None
-            if user is not None and user.active:
-                actor = actor_for(session, user)
-                st.session_state[state.ACTOR] = actor
-                return actor
-        # Known to the identity provider but not to us: a viewer.
-        return Actor(username=email or "sso-user", role="viewer", display_name=email)
+        fresh = _refreshed(engine, actor)
+        if fresh is not None:
+            if fresh != actor:
+                st.session_state[state.ACTOR] = fresh
+            return fresh
+        st.session_state.pop(state.ACTOR, None)
+    decision = _sso_decision(engine)
+    if decision is not None and decision.actor is not None:
+        return decision.actor
     return Actor.anonymous()
 
 
-def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
-    """Username and password form; a successful sign-in lasts the browser session."""
-    from db.users import authenticate
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
+
+def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
+    """Username and password form (plus single sign-on and, while no admin exists,
+    first-time setup); a successful sign-in lasts the browser session."""
+    from db.users import authenticate
+    from ui.setup import setup_form
+
+    in_sidebar = key == "sign_in_sidebar"
     with st.form(key, clear_on_submit=False):
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         with write_session(engine) as session:
-            result = authenticate(
-                session,
-                username=username.strip(),
-                password=password,
-                now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            )
+            result = authenticate(session, username=username.strip(), password=password, now=_now())
         if result.ok and result.actor is not None:
             st.session_state[state.ACTOR] = result.actor
             st.rerun()
         st.error(result.message)
-    if sso_configured() and st.button("Sign in with single sign-on", key=f"{key}_sso"):
-        st.login()
+    _sso_controls(engine, key=key)
+    setup_form(engine, key=key, compact=in_sidebar)
+
+
+def _sso_controls(engine: Engine, *, key: str) -> None:
+    if not sso_configured():
+        return
+    decision = _sso_decision(engine)
+    if decision is not None:
+        if decision.actor is None:
+            # Signed in at the provider but not let in here: say why, offer another account.
+            # The message holds the provider's e-mail claim: text, never markdown.
+            from ui.views import escape_markdown
+
+            st.warning(escape_markdown(decision.message))
+            if st.button("Sign out of single sign-on", key=f"{key}_sso_out"):
+                st.logout()
+        return
+    for provider, label in sso_providers():
+        if st.button(label, key=f"{key}_sso_{provider or 'default'}"):
+            try:
+                if provider is None:
+                    st.login()
+                else:
+                    st.login(provider)
+            except Exception as error:  # missing Authlib or an incomplete [auth] section
+                st.error(f"Single sign-on is not set up correctly: {error}")
 
 
 def sign_out() -> None:
+    """Forget the local sign-in, and the single sign-on identity cookie when there is one."""
     st.session_state.pop(state.ACTOR, None)
-    if sso_configured() and getattr(st.user, "is_logged_in", False):
+    if _sso_claims() is not None:
         st.logout()
     st.rerun()

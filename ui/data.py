@@ -36,7 +36,9 @@ def prepare_database(engine: Engine) -> None:
             has_teams = session.scalar(select(func.count()).select_from(Team)) or 0
         if not has_teams:
             load_demo(engine)
-            log.warning("Loaded the demo workspace into a new database (OUTCOMES_DEMO=false to skip).")
+            log.warning(
+                "Loaded the demo workspace into a new database (OUTCOMES_DEMO=false to skip)."
+            )
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda engine: engine.dispose())

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import ValidationError
+from ui.text import escape_markdown
 
 
 def _write_param(param: str, key: str) -> None:
@@ -37,7 +38,8 @@ def param_select(
     where = container or st
     requested = st.query_params.get(param)
     if requested is not None and requested not in options:
-        st.warning(f"There is no {noun or label.lower()} “{requested}” here; showing another one.")
+        shown = escape_markdown(requested)  # the URL is anyone's text
+        st.warning(f"There is no {noun or label.lower()} “{shown}” here; showing another one.")
         requested = None
     if not options:
         st.query_params.pop(param, None)
@@ -76,7 +78,7 @@ def as_of_picker(*, container: Any = None, today: dt.date | None = None) -> dt.d
     try:
         chosen = parse_as_of(st.query_params.get("as_of"))
     except ValidationError as error:
-        st.warning(f"{error}; showing today.")
+        st.warning(f"{escape_markdown(str(error))}; showing today.")
         st.query_params.pop("as_of", None)
         chosen = None
     key = "filter.as_of"
@@ -105,9 +107,7 @@ def _write_as_of(key: str, today: dt.date) -> None:
 def copy_link() -> None:
     """Show the address of this exact view, with a copy button (st.code has one)."""
     base = (st.context.url or "").split("?", 1)[0]
-    query = "&".join(
-        f"{name}={_quote(value)}" for name, value in st.query_params.to_dict().items()
-    )
+    query = "&".join(f"{name}={_quote(value)}" for name, value in st.query_params.to_dict().items())
     url = f"{base}?{query}" if query else base
     with st.popover("Copy link", icon=":material/link:"):
         st.caption("Anyone with this link sees this view (read-only).")

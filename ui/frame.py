@@ -14,6 +14,8 @@ from db.migrate import SchemaTooNewError
 from ui import state
 from ui.auth import current_actor, public_read, sign_in_form, sign_out
 from ui.data import get_engine, is_demo_workspace
+from ui.setup import first_admin_setup
+from ui.text import escape_markdown
 
 # Parameters that travel with every navigation link, so context survives a page change.
 SHARED_PARAMS = ("train", "pi", "team", "outcome", "as_of")
@@ -35,8 +37,12 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("overview", "app.py", "PI overview", ":material/dashboard:", "Dashboards", "read"),
         PageSpec("team", "pages/team.py", "Team", ":material/groups:", "Dashboards", "read"),
         PageSpec("outcome", "pages/outcome.py", "Outcome", ":material/flag:", "Dashboards", "read"),
-        PageSpec("review", "pages/review.py", "PI review", ":material/fact_check:", "Dashboards", "read"),
-        PageSpec("present", "pages/present.py", "Present", ":material/slideshow:", "Dashboards", "read"),
+        PageSpec(
+            "review", "pages/review.py", "PI review", ":material/fact_check:", "Dashboards", "read"
+        ),
+        PageSpec(
+            "present", "pages/present.py", "Present", ":material/slideshow:", "Dashboards", "read"
+        ),
         PageSpec("record", "pages/record.py", "Record", ":material/edit_note:", "Update", "edit"),
         PageSpec("plan", "pages/plan.py", "Plan", ":material/edit_calendar:", "Update", "edit"),
         PageSpec("admin", "pages/admin.py", "Admin", ":material/settings:", "Admin", "admin"),
@@ -82,6 +88,7 @@ def page_frame(page_key: str) -> Frame:
     except SchemaTooNewError as error:
         st.error(str(error))
         st.stop()
+    first_admin_setup(engine)
     actor = current_actor(engine)
 
     if not public_read() and not actor.signed_in:
@@ -123,7 +130,9 @@ def _sidebar(engine: Engine, actor: Actor) -> None:
             st.page_link(spec.path, label=spec.title, icon=spec.icon, query_params=params)
         st.divider()
         if actor.signed_in:
-            st.caption(f"Signed in as {actor.display_name or actor.username} ({actor.role})")
+            st.caption(
+                f"Signed in as {escape_markdown(actor.display_name or actor.username)} ({actor.role})"
+            )
             if st.button("Sign out", key="sign_out"):
                 sign_out()
         else:

@@ -1,0 +1,430 @@
+"""Who sees which controls on every page (AppTest on the demo workspace), signing in
+through the form, throttling, first-time setup, single sign-on with a fake identity, and
+that passwords are never stored or logged in clear."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from argon2 import PasswordHasher
+from click.testing import CliRunner
+from sqlalchemy import Engine, select, text, update
+from streamlit.testing.v1 import AppTest
+
+import db.users
+from core.access import Actor
+from db.engine import make_engine, read_session, write_session
+from db.migrate import upgrade
+from db.models import Team, User
+from db.users import create_user
+from tests.conftest import DEMO_TODAY
+from ui import state
+from ui.frame import PAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = {"pi": "PI 26.4", "team": "CHK", "outcome": "CHK-1", "as_of": DEMO_TODAY.isoformat()}
+SIGN_IN_LABELS = {
+    "Username",
+    "Password",
+    "Setup code",
+    "Admin username",
+    "Display name (optional)",
+    "Admin password",
+    "Repeat password",
+}
+PASSWORD = "Correct-Horse-4711"
+CODE_LINE = re.compile(r"Outcome Board setup code: ([A-Z0-9]{4}-[A-Z0-9]{4})")
+
+
+@dataclass(frozen=True)
+class Demo:
+    engine: Engine
+    url: str
+    team_ids: dict[str, int]
+
+    def actor(self, role: str) -> Actor | None:
+        """The five roles of the permissions table; editors have CHK or WAL."""
+        return {
+            "anonymous": None,
+            "viewer": Actor("vic", "viewer"),
+            "editor of another team": Actor("edna", "editor", frozenset({self.team_ids["WAL"]})),
+            "editor of the team": Actor("ed", "editor", frozenset({self.team_ids["CHK"]})),
+            "admin": Actor("ada", "admin"),
+        }[role]
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace loaded once (as of DEMO_TODAY) and copied for each test."""
+    from seed.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    load_demo(engine, today=DEMO_TODAY)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo(tmp_path: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
+    path = tmp_path / "outcomes.db"
+    shutil.copy(demo_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("OUTCOMES_DATABASE_URL", url)
+    monkeypatch.setenv("OUTCOMES_DEMO", "false")
+    monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "true")
+    # argon2's defaults cost ~0.13 s a hash; these tests are about the flow.
+    monkeypatch.setattr(
+        db.users, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        team_ids = {key: id_ for key, id_ in session.execute(select(Team.key, Team.id))}
+    yield Demo(engine, url, team_ids)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine.dispose()
+
+
+def open_page(path: str, actor: Actor | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    if actor is not None:
+        at.session_state[state.ACTOR] = actor
+    if path != "app.py":
+        at.switch_page(path)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def write_controls(at: AppTest) -> list[str]:
+    """Every control that could send a change: form submit buttons (except the sign-in and
+    first-time setup forms), editable grids, file uploaders."""
+    found = [
+        f"submit {b.label!r} in form {b.proto.form_id!r}"
+        for b in at.button
+        if b.proto.is_form_submitter and not b.proto.form_id.startswith("sign_in")
+    ]
+    found += [f"data_editor {d.key!r}" for d in at.dataframe if d.proto.editing_mode != 0]
+    found += [f"file_uploader {u.label!r}" for u in at.get("file_uploader")]
+    return found
+
+
+ALL_PAGES = [spec.path for spec in PAGES.values()]
+ROLES = ["anonymous", "viewer", "editor of another team", "editor of the team", "admin"]
+
+
+# ---------------------------------------------------------------- who sees write controls
+
+
+@pytest.mark.parametrize("role", ["anonymous", "viewer"])
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_readers_see_no_write_control(demo: Demo, path: str, role: str) -> None:
+    at = open_page(path, demo.actor(role), **PARAMS)
+    assert write_controls(at) == []
+
+
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_editor_sees_no_write_control_for_another_team(demo: Demo, path: str) -> None:
+    # Asked for CHK, which is not theirs: the page either shows no write control or moves
+    # to one of their own teams (the Team picker offers only those).
+    at = open_page(path, demo.actor("editor of another team"), **PARAMS)
+    controls = write_controls(at)
+    assert not controls or at.query_params.get("team") in (None, "WAL", ["WAL"]), controls
+
+
+@pytest.mark.parametrize("path", ["pages/record.py", "pages/plan.py"])
+def test_editor_sees_write_controls_for_their_team(demo: Demo, path: str) -> None:
+    at = open_page(path, demo.actor("editor of the team"), **PARAMS)
+    assert write_controls(at)
+
+
+def test_admin_page_is_only_for_admins(demo: Demo) -> None:
+    for role in ROLES[:-1]:
+        assert write_controls(open_page("pages/admin.py", demo.actor(role))) == [], role
+    assert write_controls(open_page("pages/admin.py", demo.actor("admin")))
+
+
+# ---------------------------------------------------------------- public read off
+
+
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_without_public_read_anonymous_sees_only_the_sign_in(
+    demo: Demo, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "false")
+    at = open_page(path, None, **PARAMS)
+    assert [t.value for t in at.title] == ["Outcome Board"]
+    assert {w.label for w in at.text_input} <= SIGN_IN_LABELS
+    assert {w.label for w in at.text_input} >= {"Username", "Password"}
+    assert not at.dataframe and not at.get("page_link") and not at.get("vega_lite_chart")
+    assert not at.selectbox and not at.metric and not at.sidebar.children
+    assert write_controls(at) == []
+
+
+def test_without_public_read_a_signed_in_viewer_reads(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "false")
+    at = open_page("pages/team.py", demo.actor("viewer"), **PARAMS)
+    assert "Outcome Board" not in [t.value for t in at.title]
+    assert "Username" not in [w.label for w in at.text_input]
+
+
+# ---------------------------------------------------------------- signing in through the form
+
+
+def _add_account(demo: Demo, username: str = "ed", **kwargs: Any) -> None:
+    with write_session(demo.engine) as session:
+        create_user(
+            session,
+            actor=Actor.system("test"),
+            username=username,
+            role=kwargs.pop("role", "editor"),
+            team_keys=kwargs.pop("team_keys", ["CHK"]),
+            password=kwargs.pop("password", PASSWORD),
+            **kwargs,
+        )
+
+
+def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    """Fill the sign-in form that this page shows (sidebar or main area) and submit."""
+    form = next(
+        b for b in at.button if b.label == "Sign in" and b.proto.form_id.startswith("sign_in")
+    )
+    inputs = {
+        w.label: w
+        for w in at.text_input
+        if w.label in ("Username", "Password") and _form_of(at, w) == form.proto.form_id
+    }
+    inputs["Username"].input(username)
+    inputs["Password"].input(password)
+    form.click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _form_of(at: AppTest, widget: Any) -> str:
+    return widget.proto.form_id
+
+
+def _signed_in_as(at: AppTest) -> str | None:
+    actor = at.session_state[state.ACTOR] if state.ACTOR in at.session_state else None  # noqa: SIM401 (AppTest's state has no .get)
+    return actor.username if isinstance(actor, Actor) else None
+
+
+def test_sign_in_through_the_form_lasts_across_pages(demo: Demo) -> None:
+    _add_account(demo, display_name="Ed Itor")
+    at = open_page("app.py", None, **PARAMS)
+    _sign_in(at, "ed", PASSWORD)
+    assert _signed_in_as(at) == "ed"
+    assert any("Signed in as Ed Itor (editor)" in c.value for c in at.sidebar.caption)
+    for path in ("pages/record.py", "pages/team.py", "pages/plan.py"):
+        at.switch_page(path).run()
+        assert not at.exception
+        assert _signed_in_as(at) == "ed", path
+        assert "Username" not in [w.label for w in at.text_input], path
+    assert write_controls(at)  # Plan, for their team
+
+
+def test_sign_in_on_an_edit_page_opens_it(demo: Demo) -> None:
+    _add_account(demo)
+    at = open_page("pages/record.py", None, **PARAMS)
+    assert write_controls(at) == []
+    _sign_in(at, "ed", PASSWORD)
+    assert _signed_in_as(at) == "ed" and write_controls(at)
+
+
+def test_wrong_password_is_refused_with_one_message(demo: Demo) -> None:
+    _add_account(demo)
+    at = _sign_in(open_page("pages/record.py"), "ed", "not the password")
+    assert _signed_in_as(at) is None
+    assert [e.value for e in at.error] == [db.users.WRONG_CREDENTIALS]
+    unknown = _sign_in(open_page("pages/record.py"), "nobody", "not the password")
+    assert [e.value for e in unknown.error] == [db.users.WRONG_CREDENTIALS]
+
+
+def test_repeated_wrong_passwords_lock_the_account_then_it_opens_again(demo: Demo) -> None:
+    _add_account(demo)
+    at = open_page("pages/record.py")
+    for _ in range(6):
+        _sign_in(at, "ed", "wrong password")
+    assert re.fullmatch(r"Too many attempts: try again in \d+ s", at.error[0].value)
+    _sign_in(at, "ed", PASSWORD)
+    assert _signed_in_as(at) is None
+    assert re.fullmatch(r"Too many attempts: try again in \d+ s", at.error[0].value)
+
+    # The lock runs out (moved into the past rather than waiting a minute).
+    with write_session(demo.engine) as session:
+        session.execute(
+            update(User).where(User.username == "ed").values(locked_until=dt.datetime(2000, 1, 1))
+        )
+    _sign_in(at, "ed", PASSWORD)
+    assert _signed_in_as(at) == "ed"
+
+
+def test_disabled_account_is_signed_out_on_its_next_page(demo: Demo) -> None:
+    _add_account(demo)
+    at = _sign_in(open_page("pages/record.py"), "ed", PASSWORD)
+    with write_session(demo.engine) as session:
+        db.users.update_user(session, actor=Actor.system("test"), username="ed", active=False)
+    at.switch_page("pages/plan.py").run()
+    assert _signed_in_as(at) is None and write_controls(at) == []
+
+
+def test_sign_out_forgets_the_user(demo: Demo) -> None:
+    at = open_page("pages/team.py", demo.actor("editor of the team"), **PARAMS)
+    next(b for b in at.sidebar.button if b.label == "Sign out").click()
+    at.run()
+    assert _signed_in_as(at) is None
+    assert "Sign in" in [b.label for b in at.button]
+
+
+# ---------------------------------------------------------------- passwords never in clear
+
+
+def _stored_text(engine: Engine) -> str:
+    with read_session(engine) as session:
+        rows = [
+            *session.execute(text("SELECT * FROM users")).all(),
+            *session.execute(text("SELECT * FROM audit_events")).all(),
+        ]
+    return "\n".join(str(value) for row in rows for value in row)
+
+
+def test_passwords_are_never_stored_or_logged_in_clear(
+    demo: Demo, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from manage import cli
+
+    caplog.set_level(logging.DEBUG)
+    result = CliRunner().invoke(
+        cli,
+        ["create-user", "ed", "--role", "editor", "--team", "CHK", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    at = open_page("pages/record.py")
+    _sign_in(at, "ed", "wrong " + PASSWORD)
+    for _ in range(5):
+        _sign_in(at, "ed", PASSWORD[::-1])  # a lockout writes an audit event
+    with write_session(demo.engine) as session:
+        session.execute(update(User).values(locked_until=None))
+    _sign_in(at, "ed", PASSWORD)
+    assert _signed_in_as(at) == "ed"
+
+    captured = capfd.readouterr()
+    seen = "\n".join(
+        [_stored_text(demo.engine), caplog.text, result.output, captured.out, captured.err]
+    )
+    for secret in (PASSWORD, "wrong " + PASSWORD, PASSWORD[::-1]):
+        assert secret not in seen
+    with read_session(demo.engine) as session:
+        assert session.scalars(select(User.password_hash)).one().startswith("$argon2id$")
+    assert "locked" in _stored_text(demo.engine)  # the audit did record the lockout
+
+
+# ---------------------------------------------------------------- first-time setup
+
+
+def test_first_admin_is_created_in_the_app_with_the_logged_code(
+    demo: Demo, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="outcomes.setup")
+    at = open_page("pages/admin.py")
+    codes = CODE_LINE.findall(caplog.text)
+    assert len(codes) == 1
+    fields = {w.label: w for w in at.text_input}
+    fields["Setup code"].input(codes[0])
+    fields["Admin username"].input("ada")
+    fields["Admin password"].input(PASSWORD)
+    fields["Repeat password"].input(PASSWORD)
+    next(b for b in at.button if b.label == "Create admin").click()
+    at.run()
+    assert not at.exception
+    assert _signed_in_as(at) == "ada"
+    assert write_controls(at)  # the Admin page itself
+    # Signed out, the setup is gone: an admin exists.
+    fresh = open_page("pages/admin.py")
+    assert "Setup code" not in [w.label for w in fresh.text_input]
+    assert PASSWORD not in caplog.text
+
+
+def test_setup_is_offered_only_while_no_admin_exists(demo: Demo) -> None:
+    at = open_page("pages/admin.py")
+    assert "Setup code" in [w.label for w in at.text_input]
+    _add_account(demo, "root", role="admin", team_keys=[])
+    at = open_page("pages/admin.py")
+    assert "Setup code" not in [w.label for w in at.text_input]
+
+
+# ---------------------------------------------------------------- single sign-on (fake identity)
+
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret-not-for-production",
+    "client_id": "outcome-board",
+    "client_secret": "test",
+    "server_metadata_url": "http://localhost:9400/.well-known/openid-configuration",
+}
+
+
+def open_as_identity(path: str, claims: dict[str, Any]) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, **claims} if claims else {"is_logged_in": False}
+    if path != "app.py":
+        at.switch_page(path)
+    for name, value in PARAMS.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_single_sign_on_identity_gets_the_role_of_its_email(demo: Demo) -> None:
+    _add_account(demo, "ed", email="ed@corp.example", display_name="Ed Itor", password=None)
+    at = open_as_identity("pages/record.py", {"email": "ed@corp.example", "email_verified": True})
+    assert any("Signed in as Ed Itor (editor)" in c.value for c in at.sidebar.caption)
+    assert write_controls(at)
+
+
+def test_single_sign_on_stranger_views_when_public_read_is_on(demo: Demo) -> None:
+    at = open_as_identity("pages/record.py", {"email": "stranger@else.example"})
+    assert write_controls(at) == []
+    assert any("(viewer)" in c.value for c in at.sidebar.caption)
+
+
+def test_single_sign_on_stranger_is_refused_when_public_read_is_off(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "false")
+    at = open_as_identity("pages/team.py", {"email": "stranger@else.example"})
+    assert [t.value for t in at.title] == ["Outcome Board"]
+    shown = [w.value.replace("\\", "").replace("\u2060", "") for w in at.warning]
+    assert any("stranger@else.example has no account here" in text for text in shown)
+    assert "Sign out of single sign-on" in [b.label for b in at.button]
+
+
+def test_single_sign_on_button_is_offered_when_configured(demo: Demo) -> None:
+    at = open_as_identity("pages/record.py", {})
+    assert "Sign in with single sign-on" in [b.label for b in at.button]
+    plain = open_page("pages/record.py")
+    assert "Sign in with single sign-on" not in [b.label for b in plain.button]

@@ -1,0 +1,113 @@
+"""Cached reads for the dashboards: each wraps a `db/` query (and the `core/` rules over a
+PI snapshot) in `ui.data.cached_read`, so a rerun or a second visitor costs no query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from core.model import PIInfo, PISnapshot, PIStatus, TrainInfo
+from core.rules import evaluate_pi
+from db import queries
+from db.edit_queries import audit_diff
+from db.models import AuditEvent, CheckIn, Hypothesis, Target
+from db.report import report_json, report_markdown_text
+from ui.data import cached_read
+
+
+@dataclass(frozen=True)
+class PIView:
+    """A PI as it stood on a date: the data the rules read, and what they computed."""
+
+    snapshot: PISnapshot
+    status: PIStatus
+
+
+def _pi_view(
+    session: Session, *, pi_name: str, as_of: dt.date, team_key: str | None = None
+) -> PIView:
+    snapshot = queries.load_pi_snapshot(session, pi_name=pi_name, as_of=as_of, team_key=team_key)
+    return PIView(snapshot=snapshot, status=evaluate_pi(snapshot))
+
+
+def _report_documents(session: Session, *, pi_name: str, as_of: dt.date) -> tuple[str, str]:
+    """The PI report as (JSON text, Markdown text), for the review page's downloads."""
+    document = report_json(session, pi_name=pi_name, as_of=as_of)
+    markdown = report_markdown_text(session, pi_name=pi_name, as_of=as_of)
+    return json.dumps(document, indent=2, ensure_ascii=False), markdown
+
+
+def _train_names(session: Session) -> list[str]:
+    return [t.name for t in queries.list_trains(session)]
+
+
+pi_view = cached_read(_pi_view)
+report_documents = cached_read(_report_documents)
+train_names = cached_read(_train_names)
+trains = cached_read(queries.list_trains)
+pis = cached_read(queries.list_pis)
+teams = cached_read(queries.list_teams)
+current_pi = cached_read(queries.current_pi)
+recent_releases = cached_read(queries.recent_releases)
+latest_readings = cached_read(queries.latest_readings)
+metric_readings = cached_read(queries.metric_readings)
+
+
+def list_trains() -> list[TrainInfo]:
+    return trains()
+
+
+def list_pis(train_name: str | None = None) -> list[PIInfo]:
+    return pis(train_name=train_name)
+
+
+def readings_between(metric_ids: list[int], start: dt.date | None, end: dt.date) -> pd.DataFrame:
+    """Readings of a few metrics in the window a chart shows (never a whole PI's)."""
+    return metric_readings(metric_ids=tuple(sorted(set(metric_ids))), start=start, end=end)
+
+
+HISTORY_COLUMNS = ["at", "actor", "action", "record", "summary", "fields"]
+
+
+def _outcome_history(session: Session, *, outcome_id: int, limit: int = 200) -> pd.DataFrame:
+    """Audit events of one outcome, its targets, hypotheses and check-ins (archived ones
+    too), newest first: columns at, actor, action, record, summary, fields (changed).
+
+    NOTE for the lead: a read query that belongs in db/queries.py; kept here until it
+    moves, as no `db/` function filters audit events by record."""
+    parts = {
+        "target": select(Target.id).where(Target.outcome_id == outcome_id),
+        "hypothesis": select(Hypothesis.id).where(Hypothesis.outcome_id == outcome_id),
+        "checkin": select(CheckIn.id).where(CheckIn.outcome_id == outcome_id),
+    }
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                and_(AuditEvent.entity == "outcome", AuditEvent.entity_id == outcome_id),
+                *(
+                    and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+                    for entity, ids in parts.items()
+                ),
+            )
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for event in session.scalars(query):
+        before = json.loads(event.before) if event.before else None
+        after = json.loads(event.after) if event.after else None
+        names, _, _ = audit_diff(before, after)
+        rows.append(
+            (event.at, event.actor, event.action, event.entity, event.summary, ", ".join(names))
+        )
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+outcome_history = cached_read(_outcome_history)
