@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -152,6 +153,10 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+# How long the note of a save stays on screen (seconds).
+NOTE_SECONDS = 20.0
+
+
 class FormState:
     """One form's state across reruns: its widget keys (renewed by `finish`/`discard`,
     which give fresh widgets), the version of the record when the form was opened, its
@@ -222,9 +227,9 @@ class FormState:
         st.session_state[f"{self.name}#{self.generation}#conflict"] = error
 
     def note(self, text: str) -> None:
-        """A note this form shows once, on its next render."""
+        """A note this form shows on its next renders, for NOTE_SECONDS."""
         if text:
-            st.session_state[f"{self.name}#note"] = text
+            st.session_state[f"{self.name}#note"] = (text, time.monotonic())
 
     def finish(self, note: str) -> None:
         """After a save landed: fresh widgets, a new submission key, a note to show."""
@@ -242,7 +247,12 @@ class FormState:
     def show_status(self) -> bool:
         """The note of the last save (once) and any conflict still to resolve; True when
         a note was shown."""
-        note = st.session_state.pop(f"{self.name}#note", None)
+        # The note stays a few seconds rather than one run: a double click's second rerun
+        # would otherwise wipe it, and the person would see no confirmation at all.
+        text, at = st.session_state.get(f"{self.name}#note") or ("", 0.0)
+        note = text if time.monotonic() - at < NOTE_SECONDS else ""
+        if not note:
+            st.session_state.pop(f"{self.name}#note", None)
         if note:
             st.success(escape_markdown(note), icon=":material/check_circle:")
         conflict = self.conflict
