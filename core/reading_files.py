@@ -226,7 +226,10 @@ def _sniff_delimiter(text: str) -> str:
     header = next((line for line in io.StringIO(text) if line.strip()), "")
     best, best_score = ",", (0, 1)
     for delimiter in DELIMITERS:
-        fields = next(csv.reader([header], delimiter=delimiter), [])
+        try:
+            fields = next(csv.reader([header], delimiter=delimiter), [])
+        except csv.Error:  # e.g. a NUL byte: the full read below reports it by row
+            continue
         known = sum(1 for field in fields if _column_name(field) in COLUMNS)
         score = (known, len(fields))
         if score > best_score:
