@@ -20,8 +20,7 @@ from ui.views import (
     no_data_message,
     page_params,
     percent_text,
-    pi_progress_text,
-    pi_span_text,
+    pi_caption,
     predictability_text,
     tile,
     title_row,
@@ -39,16 +38,7 @@ if pi is None:
 title_row(
     filters.top,
     f"{pi.name} overview",
-    caption=" · ".join(
-        part
-        for part in (
-            f"{filters.train} train" if filters.train else "",
-            pi_span_text(pi),
-            pi_progress_text(pi, as_of),
-            f"as of {day_text(as_of)}",
-        )
-        if part
-    ),
+    caption=pi_caption(filters),
     help="Did what we built actually work? Every team's outcomes in this PI, measured "
     "against their targets, as they stood on the as-of date.",
 )

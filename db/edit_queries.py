@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import false, func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.model import HypothesisSpec, MetricInfo, OutcomeSpec, PIInfo, TargetSpec
@@ -18,6 +18,7 @@ from db.models import (
     PI,
     AuditEvent,
     Base,
+    CheckIn,
     Hypothesis,
     Metric,
     Outcome,
@@ -496,3 +497,37 @@ def audit_events(
             )
         )
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+HISTORY_COLUMNS = ["at", "actor", "action", "record", "summary", "fields"]
+
+
+def outcome_history(session: Session, *, outcome_id: int, limit: int = 200) -> pd.DataFrame:
+    """Audit events of one outcome, its targets, hypotheses and check-ins (archived ones
+    too), newest first: columns at, actor, action, record, summary, fields (changed)."""
+    parts = {
+        "target": select(Target.id).where(Target.outcome_id == outcome_id),
+        "hypothesis": select(Hypothesis.id).where(Hypothesis.outcome_id == outcome_id),
+        "checkin": select(CheckIn.id).where(CheckIn.outcome_id == outcome_id),
+    }
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                and_(AuditEvent.entity == "outcome", AuditEvent.entity_id == outcome_id),
+                *(
+                    and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+                    for entity, ids in parts.items()
+                ),
+            )
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for event in session.scalars(query):
+        names, _, _ = audit_diff(_loads(event.before), _loads(event.after))
+        rows.append(
+            (event.at, event.actor, event.action, event.entity, event.summary, ", ".join(names))
+        )
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)

@@ -17,12 +17,10 @@ from ui.frame import page_frame, show_flash
 from ui.theme import health_label, verdict_label
 from ui.views import (
     band_badge_md,
-    day_text,
     escape_markdown,
     filter_row,
     no_data_message,
-    pi_progress_text,
-    pi_span_text,
+    pi_caption,
     predictability_text,
     score_form,
     show_chart,
@@ -41,16 +39,7 @@ if pi is None:
 title_row(
     filters.top,
     f"{pi.name} review",
-    caption=" · ".join(
-        part
-        for part in (
-            f"{filters.train} train" if filters.train else "",
-            pi_span_text(pi),
-            pi_progress_text(pi, as_of),
-            f"as of {day_text(as_of)}",
-        )
-        if part
-    ),
+    caption=pi_caption(filters),
     help="Inspect & Adapt: what each team planned, what business owners scored, and what "
     "the metrics say.",
 )

@@ -8,14 +8,11 @@ import json
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.model import PIInfo, PISnapshot, PIStatus, TrainInfo
 from core.rules import evaluate_pi
-from db import queries
-from db.edit_queries import audit_diff
-from db.models import AuditEvent, CheckIn, Hypothesis, Target
+from db import edit_queries, queries
 from db.report import report_json, report_markdown_text
 from ui.data import cached_read
 
@@ -71,43 +68,4 @@ def readings_between(metric_ids: list[int], start: dt.date | None, end: dt.date)
     return metric_readings(metric_ids=tuple(sorted(set(metric_ids))), start=start, end=end)
 
 
-HISTORY_COLUMNS = ["at", "actor", "action", "record", "summary", "fields"]
-
-
-def _outcome_history(session: Session, *, outcome_id: int, limit: int = 200) -> pd.DataFrame:
-    """Audit events of one outcome, its targets, hypotheses and check-ins (archived ones
-    too), newest first: columns at, actor, action, record, summary, fields (changed).
-
-    NOTE for the lead: a read query that belongs in db/queries.py; kept here until it
-    moves, as no `db/` function filters audit events by record."""
-    parts = {
-        "target": select(Target.id).where(Target.outcome_id == outcome_id),
-        "hypothesis": select(Hypothesis.id).where(Hypothesis.outcome_id == outcome_id),
-        "checkin": select(CheckIn.id).where(CheckIn.outcome_id == outcome_id),
-    }
-    query = (
-        select(AuditEvent)
-        .where(
-            or_(
-                and_(AuditEvent.entity == "outcome", AuditEvent.entity_id == outcome_id),
-                *(
-                    and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
-                    for entity, ids in parts.items()
-                ),
-            )
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    )
-    rows = []
-    for event in session.scalars(query):
-        before = json.loads(event.before) if event.before else None
-        after = json.loads(event.after) if event.after else None
-        names, _, _ = audit_diff(before, after)
-        rows.append(
-            (event.at, event.actor, event.action, event.entity, event.summary, ", ".join(names))
-        )
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
-
-
-outcome_history = cached_read(_outcome_history)
+outcome_history = cached_read(edit_queries.outcome_history)

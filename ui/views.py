@@ -306,6 +306,18 @@ def filter_row(*, page: str) -> Filters:
     return Filters(train=train, pi=pi, as_of=top.as_of, top=top)
 
 
+def pi_caption(filters: Filters) -> str:
+    """ "Payments train · 14 Sep – 4 Dec 2026 · day 50 of 82 · as of 2 Nov 2026"."""
+    assert filters.pi is not None
+    parts = (
+        f"{filters.train} train" if filters.train else "",
+        pi_span_text(filters.pi),
+        pi_progress_text(filters.pi, filters.as_of),
+        f"as of {day_text(filters.as_of)}",
+    )
+    return " · ".join(part for part in parts if part)
+
+
 def team_filter_row() -> tuple[TeamInfo | None, Filters]:
     """Team, PI and As of; the team's train is written to the URL to keep links whole."""
     top = page_top([2, 3, 2])

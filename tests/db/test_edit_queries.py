@@ -152,3 +152,26 @@ def test_the_audit_log_filters_by_who_what_and_which_record(
     assert list(creates["entity"]) == ["metric"]
     assert none_yet.empty
     assert "edith" in facets.actors and "metric" in facets.entities
+
+
+def test_outcome_history_lists_its_own_records_newest_first_and_no_other_outcome(
+    engine: Engine, admin: Actor, team: dict[str, int]
+) -> None:
+    with write_session(engine) as s:
+        other = writes.create_outcome(
+            s, actor=admin, pi_id=team["pi"], team_id=team["team"], key="CHK-2", title="Other"
+        )
+        writes.add_checkin(s, actor=admin, outcome_id=team["outcome"], confidence=4)
+        writes.update_outcome(
+            s, actor=admin, outcome_id=team["outcome"], expected_version=1, owner="Maya"
+        )
+        writes.update_outcome(s, actor=admin, outcome_id=other.id, expected_version=1, owner="X")
+
+    with read_session(engine) as s:
+        history = edit_queries.outcome_history(s, outcome_id=team["outcome"])
+
+    assert list(history.columns) == edit_queries.HISTORY_COLUMNS
+    assert list(history["record"]) == ["outcome", "checkin", "hypothesis", "outcome"]
+    assert list(history["action"])[0] == "update"
+    assert "owner" in history["fields"].iloc[0].split(", ")
+    assert "Other" not in " ".join(history["summary"])
