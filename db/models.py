@@ -360,6 +360,8 @@ class AuditEvent(Base):
         CheckConstraint(_in("action", AUDIT_ACTIONS), name="action_known"),
         Index("ix_audit_entity", "entity", "entity_id"),
         Index("ix_audit_at", "at"),
+        # The audit log's "Who" filter and its list of actors.
+        Index("ix_audit_actor", "actor"),
     )
 
 
