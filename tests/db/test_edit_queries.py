@@ -172,6 +172,6 @@ def test_outcome_history_lists_its_own_records_newest_first_and_no_other_outcome
 
     assert list(history.columns) == edit_queries.HISTORY_COLUMNS
     assert list(history["record"]) == ["outcome", "checkin", "hypothesis", "outcome"]
-    assert list(history["action"])[0] == "update"
+    assert history["action"].iloc[0] == "update"
     assert "owner" in history["fields"].iloc[0].split(", ")
     assert "Other" not in " ".join(history["summary"])
