@@ -1,5 +1,7 @@
 """Import benchmark: a 100,000-row reading CSV through parse + import_readings on SQLite,
 next to a raw `sqlite3.executemany` of the same rows into the same schema, in one run.
+Standalone it imports into a database of one team and `--metrics` metrics; `python -m
+bench` runs `measure_import` on copies of the scaled workspace instead.
 
     python -m bench.import_bench [--rows 100000] [--metrics 500]
 """
@@ -7,12 +9,16 @@ next to a raw `sqlite3.executemany` of the same rows into the same schema, in on
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import io
 import random
-import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.access import Actor
@@ -43,16 +49,45 @@ def build_template(path: Path, metrics: int) -> list[str]:
     return names
 
 
-def make_csv(rows: int, names: list[str]) -> bytes:
-    """`rows` readings spread over the metrics, one per metric and day, with some notes."""
+def make_csv(rows: int, metrics: Sequence[tuple[str, str]], start: dt.date = START) -> bytes:
+    """`rows` readings spread over the (team, metric) pairs, one per metric and day from
+    `start` on, with some notes."""
     rng = random.Random(SEED)
-    lines = ["team,metric,date,value,note"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["team", "metric", "date", "value", "note"])
     for index in range(rows):
-        metric = names[index % len(names)]
-        date = START + dt.timedelta(days=index // len(names))
+        team, metric = metrics[index % len(metrics)]
+        date = start + dt.timedelta(days=index // len(metrics))
         note = "after release" if rng.random() < 0.05 else ""
-        lines.append(f"Checkout,{metric},{date.isoformat()},{rng.uniform(0, 1000):.3f},{note}")
-    return ("\n".join(lines) + "\n").encode()
+        writer.writerow([team, metric, date.isoformat(), f"{rng.uniform(0, 1000):.3f}", note])
+    return out.getvalue().encode()
+
+
+def workspace_metrics(path: Path) -> tuple[list[tuple[str, str]], dt.date]:
+    """The (team, metric) names of a database's active metrics, and the first day after
+    its latest reading (START when it holds none): the import adds, never replaces."""
+    connection = sqlite3.connect(path)
+    try:
+        pairs = connection.execute(
+            "SELECT t.name, m.name FROM metrics m JOIN teams t ON t.id = m.team_id "
+            "WHERE m.archived = 0 AND t.active = 1 ORDER BY m.id"
+        ).fetchall()
+        (latest,) = connection.execute("SELECT max(date) FROM readings").fetchone()
+    finally:
+        connection.close()
+    start = dt.date.fromisoformat(latest[:10]) + dt.timedelta(days=1) if latest else START
+    return [(team, metric) for team, metric in pairs], start
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (a WAL file's pages included)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
 
 
 def _clocks() -> tuple[float, float]:
@@ -82,13 +117,18 @@ def time_import(path: Path, data: bytes) -> dict[str, tuple[float, float]]:
 def time_raw(path: Path, data: bytes) -> tuple[float, float]:
     """The same rows, already resolved to metric ids, straight into sqlite3."""
     connection = sqlite3.connect(path, isolation_level=None)
-    metric_ids = dict(connection.execute("SELECT name, id FROM metrics"))
+    metric_ids = {
+        (team, metric): metric_id
+        for team, metric, metric_id in connection.execute(
+            "SELECT t.name, m.name, m.id FROM metrics m JOIN teams t ON t.id = m.team_id"
+        )
+    }
+    (before,) = connection.execute("SELECT count(*) FROM readings").fetchone()
     stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
-    lines = data.decode().splitlines()[1:]
-    records = []
-    for line in lines:
-        _, metric, date, value, note = line.split(",")
-        records.append((metric_ids[metric], date, float(value), note, "import", "bench", stamp))
+    records = [
+        (metric_ids[team, metric], date, float(value), note, "import", "bench", stamp)
+        for team, metric, date, value, note in list(csv.reader(io.StringIO(data.decode())))[1:]
+    ]
     started = _clocks()
     connection.execute("BEGIN IMMEDIATE")
     connection.executemany(
@@ -98,39 +138,92 @@ def time_raw(path: Path, data: bytes) -> tuple[float, float]:
     )
     connection.execute("COMMIT")
     elapsed = _since(started)
-    count = connection.execute("SELECT count(*) FROM readings").fetchone()[0]
+    (count,) = connection.execute("SELECT count(*) FROM readings").fetchone()
     connection.close()
-    assert count == len(records)
+    assert count == before + len(records)
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@dataclass(frozen=True)
+class ImportTimes:
+    """(wall, CPU) seconds of each step of ours and of the raw floor, for `rows` rows."""
+
+    rows: int
+    metrics: int
+    csv_bytes: int
+    parse: tuple[float, float]
+    import_readings: tuple[float, float]
+    total: tuple[float, float]
+    raw: tuple[float, float]
+
+
+def measure_import(template: Path, *, rows: int, workdir: Path, repeat: int = 1) -> ImportTimes:
+    """Import `rows` new readings for the template's metrics into one copy of it through
+    the parser and import_readings, and the same rows into another copy with raw
+    executemany; `repeat` times on fresh copies, medians. The copies are deleted."""
+    metrics, start = workspace_metrics(template)
+    data = make_csv(rows, metrics, start)
+    ours, raw_path = workdir / "import.db", workdir / "raw.db"
+    runs: list[dict[str, tuple[float, float]]] = []
+    try:
+        for _ in range(repeat):
+            _remove(ours, raw_path)
+            copy_database(template, ours)
+            copy_database(template, raw_path)
+            runs.append({**time_import(ours, data), "raw": time_raw(raw_path, data)})
+    finally:
+        _remove(ours, raw_path)
+
+    def median(step: str) -> tuple[float, float]:
+        return (
+            statistics.median(run[step][0] for run in runs),
+            statistics.median(run[step][1] for run in runs),
+        )
+
+    return ImportTimes(
+        rows=rows,
+        metrics=len(metrics),
+        csv_bytes=len(data),
+        parse=median("parse"),
+        import_readings=median("import_readings"),
+        total=median("total"),
+        raw=median("raw"),
+    )
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.import_bench", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--metrics", type=int, default=500)
-    args = parser.parse_args()
+    parser.add_argument("--repeat", type=int, default=1, help="runs on fresh copies (medians)")
+    args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as folder:
         template = Path(folder) / "template.db"
-        names = build_template(template, args.metrics)
-        data = make_csv(args.rows, names)
-        ours, raw_path = Path(folder) / "import.db", Path(folder) / "raw.db"
-        shutil.copy(template, ours)
-        shutil.copy(template, raw_path)
+        build_template(template, args.metrics)
+        times = measure_import(template, rows=args.rows, workdir=Path(folder), repeat=args.repeat)
 
-        timings = time_import(ours, data)
-        raw = time_raw(raw_path, data)
-
-    print(f"{args.rows:,} rows, {args.metrics} metrics, {len(data) / 1e6:.1f} MB CSV")
+    print(
+        f"{times.rows:,} rows, {times.metrics} metrics, {times.csv_bytes / 1e6:.1f} MB CSV, "
+        f"median of {args.repeat}"
+    )
     print(f"  {'seconds':32} {'wall':>6} {'CPU':>6}")
     for label, (wall, cpu) in [
-        ("parse_reading_file", timings["parse"]),
-        ("import_readings (check+write)", timings["import_readings"]),
-        ("parse + import, total", timings["total"]),
-        ("raw sqlite3.executemany", raw),
+        ("parse_reading_file", times.parse),
+        ("import_readings (check+write)", times.import_readings),
+        ("parse + import, total", times.total),
+        ("raw sqlite3.executemany", times.raw),
     ]:
         print(f"  {label:32} {wall:6.2f} {cpu:6.2f}")
-    total = timings["total"]
+    total, raw = times.total, times.raw
     print(f"  {'ratio total / raw':32} {total[0] / raw[0]:5.1f}x {total[1] / raw[1]:5.1f}x")
 
 

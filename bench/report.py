@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,16 +194,88 @@ def _same_numbers(engine: Engine, pi_name: str, as_of: dt.date) -> None:
         raise SystemExit("hand-written SQL and the snapshot disagree on outcomes or releases")
 
 
-def _engine(args: argparse.Namespace, workdir: Path) -> tuple[Engine, bool]:
-    """The engine, and whether the workspace must still be built."""
-    if args.url:
-        return make_engine(args.url), False
-    path = Path(args.db) if args.db else workdir / "bench.db"
+def open_database(*, db: str | None, url: str | None, workdir: Path) -> tuple[Engine, bool]:
+    """The engine (a migrated SQLite file at `db`, else in `workdir`, or the database at
+    `url`), and whether the workspace must still be built."""
+    if url:
+        return make_engine(url), False
+    path = Path(db) if db else workdir / "bench.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     with read_session(engine) as session:
         has_teams = bool(session.scalar(select(func.count()).select_from(Team)))
     return engine, not has_teams
+
+
+def build(engine: Engine, sizes: dict[str, int]) -> float:
+    """Build the scaled workspace at TODAY into the empty database; returns seconds."""
+    from seed.scaled import build_scaled
+
+    print(f"building {sizes} ...", flush=True)
+    started = time.perf_counter()
+    build_scaled(engine, today=TODAY, **sizes)
+    seconds = time.perf_counter() - started
+    print(f"built in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+@dataclass(frozen=True)
+class ReportTimes:
+    """Median seconds of the hand-written SQL (the floor), the report's queries (the
+    snapshot) and the whole report, with what they were measured on."""
+
+    hand: float
+    snapshot: float
+    report: float
+    repeat: int
+    rows: int
+    teams: int
+    readings: int
+    pi_name: str
+
+    @property
+    def ratio(self) -> float:
+        return self.snapshot / self.hand
+
+
+def measure_report(engine: Engine, *, repeat: int) -> ReportTimes:
+    """Time the report's queries against the hand-written SQL on a filled database (the
+    current PI at TODAY), after checking that both fetch the same numbers."""
+    with read_session(engine) as session:
+        pi = current_pi(session, today=TODAY)
+        teams = session.scalar(select(func.count()).select_from(Team)) or 0
+        readings = session.scalar(select(func.count()).select_from(Reading)) or 0
+    if pi is None:
+        raise SystemExit("no PI in the database")
+    _same_numbers(engine, pi.name, TODAY)
+
+    def snapshot() -> object:
+        with read_session(engine) as session:
+            return load_pi_snapshot(session, pi_name=pi.name, as_of=TODAY)
+
+    def whole_report() -> object:
+        with read_session(engine) as session:
+            return report_json(session, pi_name=pi.name, as_of=TODAY)
+
+    medians = _median_seconds(
+        {
+            "hand": lambda: hand_written(engine, pi.name, TODAY),
+            "snapshot": snapshot,
+            "report": whole_report,
+        },
+        repeat,
+    )
+    hand = hand_written(engine, pi.name, TODAY)
+    return ReportTimes(
+        hand=medians["hand"],
+        snapshot=medians["snapshot"],
+        report=medians["report"],
+        repeat=repeat,
+        rows=sum(len(v) for v in hand.values()),
+        teams=teams,
+        readings=readings,
+        pi_name=pi.name,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,56 +286,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=0, help="timed runs (default 15, 5 quick)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    repeat = args.repeat or (5 if args.quick else 15)
+    repeat = args.repeat or default_repeat(quick=args.quick)
 
     with tempfile.TemporaryDirectory() as workdir:
-        engine, build = _engine(args, Path(workdir))
-        if build:
-            from seed.scaled import build_scaled
-
-            print(f"building {sizes} ...", flush=True)
-            started = time.perf_counter()
-            build_scaled(engine, today=TODAY, **sizes)
-            print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
-        with read_session(engine) as session:
-            pi = current_pi(session, today=TODAY)
-            teams = session.scalar(select(func.count()).select_from(Team))
-            readings = session.scalar(select(func.count()).select_from(Reading))
-        if pi is None:
-            print("no PI in the database", file=sys.stderr)
+        engine, must_build = open_database(db=args.db, url=args.url, workdir=Path(workdir))
+        if must_build:
+            build(engine, sizes)
+        try:
+            times = measure_report(engine, repeat=repeat)
+        except SystemExit as error:
+            print(error, file=sys.stderr)
             return 1
-        _same_numbers(engine, pi.name, TODAY)
+        finally:
+            engine.dispose()
 
-        def snapshot() -> object:
-            with read_session(engine) as session:
-                return load_pi_snapshot(session, pi_name=pi.name, as_of=TODAY)
-
-        def whole_report() -> object:
-            with read_session(engine) as session:
-                return report_json(session, pi_name=pi.name, as_of=TODAY)
-
-        medians = _median_seconds(
-            {
-                "hand": lambda: hand_written(engine, pi.name, TODAY),
-                "snapshot": snapshot,
-                "report": whole_report,
-            },
-            repeat,
-        )
-        hand = hand_written(engine, pi.name, TODAY)
-        engine.dispose()
-
-    floor, ours = medians["hand"], medians["snapshot"]
-    rows = sum(len(v) for v in hand.values())
     print(
-        f"database: {engine.url.get_backend_name()}, {teams} teams, {readings} readings, "
-        f"PI {pi.name} as of {TODAY}: {rows} rows fetched; median of {repeat} runs"
+        f"database: {engine.url.get_backend_name()}, {times.teams} teams, {times.readings} "
+        f"readings, PI {times.pi_name} as of {TODAY}: {times.rows} rows fetched; median of "
+        f"{repeat} runs"
     )
-    print(f"hand-written SQL (driver):   {floor * 1000:8.1f} ms")
-    print(f"report queries (snapshot):   {ours * 1000:8.1f} ms")
-    print(f"whole report (JSON):         {medians['report'] * 1000:8.1f} ms")
-    print(f"ratio queries / hand-written: {ours / floor:.2f}x (aim: 2x or better)")
+    print(f"hand-written SQL (driver):   {times.hand * 1000:8.1f} ms")
+    print(f"report queries (snapshot):   {times.snapshot * 1000:8.1f} ms")
+    print(f"whole report (JSON):         {times.report * 1000:8.1f} ms")
+    print(f"ratio queries / hand-written: {times.ratio:.2f}x (aim: 2x or better)")
     return 0
+
+
+def default_repeat(*, quick: bool) -> int:
+    return 5 if quick else 15
 
 
 if __name__ == "__main__":

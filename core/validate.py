@@ -13,6 +13,25 @@ from core.errors import Problem, ValidationError
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 OUTCOME_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$")
+LARGEST_NUMBER = 1e308  # the FINITE check of the numeric columns (db/models.py)
+LARGEST_ID = 2**31 - 1  # id columns are INTEGER: 32 bits on PostgreSQL, which refuses more
+
+
+def unstorable(value: str) -> str | None:
+    """Why a text cannot be stored, or None: PostgreSQL refuses NUL characters, and no
+    UTF-8 encoder takes a lone surrogate (a CLI argument with a stray byte, a JSON
+    "\\ud800" escape)."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains characters that are not valid text (lone surrogates)"
+    return None
+
+
+def is_record_id(value: object) -> bool:
+    return type(value) is int and 0 < value <= LARGEST_ID
 
 
 class Checker:
@@ -37,8 +56,11 @@ class Checker:
             self.add(where, "must be text")
             return ""
         value = value.strip()
+        why = unstorable(value)
         if required and not value:
             self.add(where, "is required")
+        elif why:
+            self.add(where, why)
         elif len(value) > max_length:
             self.add(where, f"is too long ({len(value)} characters, at most {max_length})")
         return value
@@ -53,10 +75,10 @@ class Checker:
             return None
         try:
             number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            self.add(where, f"“{value}” is not a number")
+        except (TypeError, ValueError, OverflowError):
+            self.add(where, f"“{value}” is not a number"[:200])
             return None
-        if not math.isfinite(number):
+        if not math.isfinite(number) or abs(number) > LARGEST_NUMBER:
             self.add(where, "must be a finite number")
             return None
         return number
@@ -108,10 +130,22 @@ class Checker:
 
     def link(self, where: str, value: object) -> str:
         text = self.text(where, value, required=False, max_length=500)
-        if text and urlparse(text).scheme not in ("http", "https"):
+        if text and not (urlparse(text).scheme in ("http", "https") and "://" in text):
             self.add(where, "must start with http:// or https://")
             return ""
         return text
+
+    def record_id(self, where: str, value: object, *, required: bool = True) -> int | None:
+        """The id of a record another one refers to; whether it exists is the caller's
+        question (a database lookup)."""
+        if value is None:
+            if required:
+                self.add(where, "is required")
+            return None
+        if not is_record_id(value):
+            self.add(where, "does not exist" if type(value) is int else "must be a record id")
+            return None
+        return value  # type: ignore[return-value]
 
     def raise_if_any(self) -> None:
         if self.problems:

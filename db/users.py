@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
+from core.validate import unstorable
 from db.audit import record_audit
 from db.models import ROLES, Team, User, UserTeam
 
@@ -90,6 +91,8 @@ def _lock_message(seconds: float) -> str:
 
 def user_by_username(session: Session, *, username: str) -> User | None:
     """Usernames are unique regardless of case, so look them up that way."""
+    if not isinstance(username, str) or unstorable(username):
+        return None  # no account has such a name (and the database could not compare it)
     return session.scalars(
         select(User).where(func.lower(User.username) == username.strip().lower())
     ).first()
@@ -174,9 +177,25 @@ def _public(session: Session, user: User) -> dict[str, object]:
     }
 
 
+def _text_problems(where: str, value: object, max_length: int) -> list[Problem]:
+    """An optional text field: text that can be stored, at most `max_length` long."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return [Problem(where, "must be text")]
+    why = unstorable(value)
+    if why:
+        return [Problem(where, why)]
+    if len(value) > max_length:
+        return [Problem(where, f"is too long (at most {max_length} characters)")]
+    return []
+
+
 def _password_problems(password: str) -> list[Problem]:
     if not isinstance(password, str):
         return [Problem("password", "must be text")]
+    if unstorable(password):
+        return [Problem("password", unstorable(password) or "")]
     if len(password) < MIN_PASSWORD_LENGTH:
         return [Problem("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")]
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -188,6 +207,11 @@ def _resolve_teams(
     session: Session, team_keys: Iterable[str], problems: list[Problem]
 ) -> list[int]:
     """Team ids by key, ignoring case (keys are shown upper-case, typed any way)."""
+    if not isinstance(team_keys, list | tuple | set | frozenset) or not all(
+        isinstance(k, str) and not unstorable(k) for k in team_keys
+    ):
+        problems.append(Problem("team", "must be a list of team keys"))
+        return []
     wanted = [k.strip() for k in team_keys if k and k.strip()]
     query = select(Team.key, Team.id).where(func.upper(Team.key).in_([k.upper() for k in wanted]))
     found = {key.upper(): id_ for key, id_ in session.execute(query)}
@@ -200,10 +224,15 @@ def _resolve_teams(
 def _check_email(
     session: Session, email: str | None, problems: list[Problem], *, user_id: int | None
 ) -> str | None:
-    if email is None or not email.strip():
+    if email is None:
+        return None
+    if not isinstance(email, str):
+        problems.append(Problem("email", "must be text"))
+        return None
+    if not email.strip():
         return None
     email = email.strip().lower()
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+    if len(email) > 254 or unstorable(email) or not EMAIL_PATTERN.match(email):
         problems.append(Problem("email", f"“{email}” is not an e-mail address"))
         return None
     other = user_by_email(session, email=email)
@@ -228,7 +257,7 @@ def create_user(
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may create users.")
     problems: list[Problem] = []
-    username = (username or "").strip()
+    username = username.strip() if isinstance(username, str) else ""
     if not username:
         problems.append(Problem("username", "is required"))
     elif len(username) > 120 or not USERNAME_PATTERN.match(username):
@@ -239,8 +268,7 @@ def create_user(
         problems.append(Problem("username", f"“{username}” is taken"))
     if role not in ROLES:
         problems.append(Problem("role", f"“{role}” is not one of {', '.join(ROLES)}"))
-    if len(display_name or "") > 120:
-        problems.append(Problem("display_name", "is too long (at most 120 characters)"))
+    problems.extend(_text_problems("display_name", display_name, 120))
     team_ids = _resolve_teams(session, team_keys, problems)
     email = _check_email(session, email, problems, user_id=None)
     if password is not None:
@@ -295,10 +323,11 @@ def update_user(
     problems: list[Problem] = []
     if role is not None and role not in ROLES:
         problems.append(Problem("role", f"“{role}” is not one of {', '.join(ROLES)}"))
-    if display_name is not None and len(display_name) > 120:
-        problems.append(Problem("display_name", "is too long (at most 120 characters)"))
+    problems.extend(_text_problems("display_name", display_name, 120))
+    if active is not None and not isinstance(active, bool):
+        problems.append(Problem("active", "must be true or false"))
     team_ids = _resolve_teams(session, team_keys, problems) if team_keys is not None else None
-    new_email = _check_email(session, email, problems, user_id=user.id) if email else None
+    new_email = _check_email(session, email, problems, user_id=user.id)
     stays_admin = (role or user.role) == "admin" and (user.active if active is None else active)
     if user.role == "admin" and user.active and not stays_admin:
         others = session.scalars(
@@ -377,18 +406,24 @@ def authenticate(session: Session, *, username: str, password: str, now: dt.date
     unknown or inactive user gets the same message as a wrong password, after the same
     amount of hashing work."""
     now = _naive_utc(now)
+    username, password = username or "", password or ""
+    if not (isinstance(username, str) and isinstance(password, str)) or (
+        unstorable(username) or unstorable(password)
+    ):
+        _verify(None, "")  # no account matches: the same answer after the same work
+        return AuthResult(False, None, WRONG_CREDENTIALS)
     user = session.scalars(
         select(User)
-        .where(func.lower(User.username) == (username or "").strip().lower())
+        .where(func.lower(User.username) == username.strip().lower())
         .with_for_update()  # PostgreSQL: concurrent attempts count one after another
     ).first()
     if user is None or not user.active or user.password_hash is None:
-        _verify(None, password or "")
+        _verify(None, password)
         return AuthResult(False, None, WRONG_CREDENTIALS)
     if user.locked_until is not None and now < user.locked_until:
         return AuthResult(False, None, _lock_message((user.locked_until - now).total_seconds()))
 
-    if not _verify(user.password_hash, password or ""):
+    if not _verify(user.password_hash, password):
         user.failed_attempts = (user.failed_attempts or 0) + 1
         if user.failed_attempts < MAX_FAILED_SIGN_INS:
             session.flush()

@@ -4,6 +4,7 @@ import a document, validated whole first, then merged by natural key in one tran
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections import defaultdict
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
-from core.validate import KEY_PATTERN, OUTCOME_KEY_PATTERN, target_problems
+from core.validate import KEY_PATTERN, OUTCOME_KEY_PATTERN, target_problems, unstorable
 from db.audit import record_audit, utcnow
 from db.models import (
     DECISIONS,
@@ -413,6 +414,10 @@ class _Record:
         if len(value) > max_length:
             self.fail(f".{name}", f"is too long ({len(value)} characters, at most {max_length})")
             return None
+        why = unstorable(value)
+        if why:
+            self.fail(f".{name}", why)
+            return None
         return value
 
     def optional_name(self, name: str, max_length: int = FREE_TEXT) -> str | None:
@@ -439,7 +444,7 @@ class _Record:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(f".{name}", "must be a number")
             return None
-        if not math.isfinite(value) or abs(value) > 1e308:
+        if abs(value) > 1e308 or not math.isfinite(value):  # in this order: 10**400 is an int
             self.fail(f".{name}", "must be a finite number")
             return None
         return float(value)
@@ -452,7 +457,11 @@ class _Record:
             if required:
                 self.fail(f".{name}", "is required")
             return default
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not value.is_integer())  # NaN and inf too
+        ):
             self.fail(f".{name}", "must be a whole number")
             return None
         if not low <= value <= high:
@@ -579,7 +588,8 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
     plan = _Plan()
     for name in document:
         if name != "format" and name not in SECTIONS:
-            problems.append(Problem(name, f"unknown section (expected {', '.join(SECTIONS)})"))
+            where = name if name.strip() else json.dumps(name)  # a blank name, quoted
+            problems.append(Problem(where, f"unknown section (expected {', '.join(SECTIONS)})"))
 
     def each(section: str, *label_fields: str) -> Iterable[tuple[_Record, dict[str, Any]]]:
         for i, raw in enumerate(_section(document, section, problems)):
@@ -720,8 +730,9 @@ def _plain_reading(raw: object, index: int) -> dict[str, Any] | None:
         and type(value) in (int, float)
         and DATE_PATTERN.match(day)
         and len(note) <= FREE_TEXT
+        and abs(value) <= 1e308  # before isfinite: 10**400 is an int isfinite cannot take
         and math.isfinite(value)
-        and abs(value) <= 1e308
+        and not unstorable(note)
     ):
         return None
     team, metric = team.strip(), metric.strip()
@@ -1290,16 +1301,23 @@ def _write_targets(
         else:
             session.add(Target(outcome_id=outcome.id, metric_id=metric.id, **values))
             count.created["targets"] += 1
-    _archive_rest([t for m, t in current.items() if m not in keep], "targets", count)
+    rest = [t for m, t in current.items() if m not in keep]
+    _archive_rest(rest, "targets", count, len(c["targets"]))
 
 
-def _archive_rest(records: list[Any], kind: str, count: _Counter) -> None:
+def _archive_rest(records: list[Any], kind: str, count: _Counter, start: int) -> None:
     """Targets and hypotheses of an imported outcome that the document leaves out are
-    archived (soft-deleted, restorable), never deleted."""
-    for record in records:
+    archived (soft-deleted, restorable), never deleted, and placed after the document's:
+    left at their old positions they would tie with the document's records, and an
+    export would list them in another order than the stored one."""
+    for offset, record in enumerate(sorted(records, key=lambda r: (r.position, r.id))):
         if not record.archived:
             record.archived = True
             count.archived[kind] += 1
+            record.position = start + offset
+        elif record.position != start + offset:
+            record.position = start + offset
+            count.updated[kind] += 1
 
 
 def _write_hypotheses(
@@ -1344,7 +1362,7 @@ def _write_hypotheses(
         else:
             session.add(Hypothesis(outcome_id=outcome.id, **values))
             count.created["hypotheses"] += 1
-    _archive_rest(unmatched, "hypotheses", count)
+    _archive_rest(unmatched, "hypotheses", count, len(c["hypotheses"]))
 
 
 def _write_readings(

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.access import Actor, can_administer, can_edit_team, can_score_business_value
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
@@ -22,7 +23,9 @@ from core.validate import (
     OUTCOME_KEY_PATTERN,
     Checker,
     infer_target_kind,
+    is_record_id,
     target_problems,
+    unstorable,
 )
 from db.audit import record_audit, snapshot, utcnow
 from db.models import (
@@ -48,6 +51,7 @@ from db.models import (
 )
 
 R = TypeVar("R", bound=Base)
+SUBMISSION_KEY_LENGTH = 64  # SubmissionKey.key
 
 
 # --- shared machinery --------------------------------------------------------------
@@ -63,6 +67,8 @@ def claim_submission(session: Session, *, key: str | None) -> None:
     The claim rolls back with the transaction, so a failed save can be retried."""
     if not key:
         return
+    if not isinstance(key, str) or len(key) > SUBMISSION_KEY_LENGTH or unstorable(key):
+        raise ValidationError("is not a form's submission key", where="submission_key")
     if session.get(SubmissionKey, key) is not None:
         raise DuplicateSubmission(key)
     try:
@@ -74,13 +80,28 @@ def claim_submission(session: Session, *, key: str | None) -> None:
 
 
 def _get(session: Session, model: type[R], record_id: int, where: str) -> R:
+    check = Checker()
+    check.record_id(where, record_id)
+    check.raise_if_any()
     record = session.get(model, record_id)
     if record is None:
         raise ValidationError(f"no {model.__tablename__[:-1]} with id {record_id}", where=where)
     return record
 
 
+def _reference(
+    session: Session, check: Checker, model: type[Base], record_id: object, where: str
+) -> int | None:
+    """An optional id that must name a stored record; a problem at `where` otherwise."""
+    found = check.record_id(where, record_id, required=False)
+    if found is not None and session.get(model, found) is None:
+        check.add(where, "does not exist")
+    return found
+
+
 def _require_team_editor(actor: Actor, team_id: int | None, what: str) -> None:
+    if team_id is not None and not is_record_id(team_id):
+        team_id = -1  # not a team id: only an admin passes here, and validation names it
     if not can_edit_team(actor, team_id):
         scope = "this team" if team_id is not None else "train-level records"
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not {what} for {scope}.")
@@ -155,6 +176,8 @@ def _update(
     summary: str,
 ) -> bool:
     """Apply `values` to `record` if its version is still `expected_version`."""
+    if expected_version is not None and type(expected_version) is not int:
+        raise ValidationError("must be the version number you opened", where="expected_version")
     current = getattr(record, "version", None)
     if expected_version is not None and current is not None and current != expected_version:
         raise _conflict(session, entity, record, expected_version)
@@ -164,7 +187,19 @@ def _update(
     before = snapshot(record)
     for name, value in changed.items():
         setattr(record, name, value)
-    _flush(session, entity)
+    record_id = record.id  # type: ignore[attr-defined]
+    try:
+        _flush(session, entity)
+    except StaleDataError as error:
+        # PostgreSQL (READ COMMITTED): another save committed after we read the record, so
+        # the versioned UPDATE matched no row. The same conflict as a stale version; the
+        # failed flush ended this transaction, so what changed is read in a fresh one.
+        seen = expected_version if expected_version is not None else current or 0
+        with Session(session.get_bind()) as fresh:
+            stored = fresh.get(type(record), record_id)
+            if stored is None:
+                raise ConflictError(entity) from error
+            raise _conflict(fresh, entity, stored, seen) from error
     record_audit(
         session,
         actor=actor,
@@ -253,8 +288,7 @@ def create_team(
     _require_admin(actor, "create teams")
     check = Checker()
     values = _team_values(check, {"name": name, "key": key, "train_id": train_id, "active": active})
-    if train_id is not None and session.get(Train, train_id) is None:
-        check.add("train", "does not exist")
+    values["train_id"] = _reference(session, check, Train, train_id, "train")
     check.raise_if_any()
     return _create(
         session, Team(**values), actor=actor, entity="team", summary=f"team {values['name']}"
@@ -268,6 +302,7 @@ def update_team(
     team = _get(session, Team, team_id, "team")
     check = Checker()
     values = _team_values(check, _merged(team, changes, ("name", "key", "train_id", "active")))
+    values["train_id"] = _reference(session, check, Train, values["train_id"], "train")
     check.raise_if_any()
     _update(
         session,
@@ -286,7 +321,7 @@ def _pi_values(
 ) -> dict[str, Any]:
     values = {
         "name": check.text("name", fields["name"], max_length=60),
-        "train_id": fields.get("train_id"),
+        "train_id": _reference(session, check, Train, fields.get("train_id"), "train"),
         "start_date": check.date("start_date", fields["start_date"]),
         "end_date": check.date("end_date", fields["end_date"]),
     }
@@ -495,6 +530,9 @@ def _team_hypotheses(
 ) -> list[Hypothesis]:
     if not ids:
         return []
+    if not isinstance(ids, list | tuple | set | frozenset) or not all(map(is_record_id, ids)):
+        check.add("hypotheses", "must be a list of hypothesis ids")
+        return []
     found = session.scalars(
         select(Hypothesis).join(Outcome).where(Hypothesis.id.in_(ids), Outcome.team_id == team_id)
     ).all()
@@ -561,12 +599,10 @@ def _outcome_values(
         "planned_bv": check.integer(
             "planned_bv", fields.get("planned_bv"), low=1, high=10, required=False
         ),
-        "parent_id": fields.get("parent_id"),
+        "parent_id": check.record_id("parent", fields.get("parent_id"), required=False),
         "status": check.choice("status", fields.get("status", "draft"), OUTCOME_STATUSES),
-        "team_id": fields.get("team_id"),
+        "team_id": _reference(session, check, Team, fields.get("team_id"), "team"),
     }
-    if values["team_id"] is not None and session.get(Team, values["team_id"]) is None:
-        check.add("team", "does not exist")
     parent_id = values["parent_id"]
     if parent_id is not None:
         parent = session.get(Outcome, parent_id)
@@ -620,8 +656,14 @@ def create_outcome(
         check.add("key", f"{values['key']} is already used in this PI")
     check.raise_if_any()
     claim_submission(session, key=submission_key)
+    # Numbered within the team's (or the train-level) outcomes of the PI, as the pages
+    # list them and as a workspace import numbers them.
+    owner = Outcome.team_id.is_(None) if team_id is None else Outcome.team_id == team_id
     position = (
-        session.scalar(select(func.count()).select_from(Outcome).where(Outcome.pi_id == pi_id)) or 0
+        session.scalar(
+            select(func.count()).select_from(Outcome).where(Outcome.pi_id == pi_id, owner)
+        )
+        or 0
     )
     return _create(
         session,
@@ -653,6 +695,14 @@ def update_outcome(
         select(Outcome.id).where(Outcome.pi_id == outcome.pi_id, Outcome.key == values["key"])
     ):
         check.add("key", f"{values['key']} is already used in this PI")
+    if values["team_id"] is not None and values["team_id"] != outcome.team_id:
+        # A team outcome's targets and hypotheses use its team's metrics, and only a
+        # train-level outcome has contributing outcomes: a move must keep both true.
+        children = (*outcome.targets, *outcome.hypotheses)
+        if any(child.metric.team_id != values["team_id"] for child in children):
+            check.add("team", "its targets and hypotheses use another team's metrics")
+        if session.scalar(select(Outcome.id).where(Outcome.parent_id == outcome.id).limit(1)):
+            check.add("team", "team outcomes contribute to it: it stays train-level")
     check.raise_if_any()
     claim_submission(session, key=submission_key)
     _update(
@@ -745,15 +795,16 @@ def _target_values(
             target_date=target_date,
         )
     )
-    metric = session.get(Metric, fields.get("metric_id") or -1)
-    if metric is None:
-        check.add("metric", "is required")
-    elif outcome.team_id is not None and metric.team_id != outcome.team_id:
+    metric_id = check.record_id("metric", fields.get("metric_id"))
+    metric = session.get(Metric, metric_id) if metric_id is not None else None
+    if metric_id is not None and metric is None:
+        check.add("metric", "does not exist")
+    elif metric is not None and outcome.team_id is not None and metric.team_id != outcome.team_id:
         check.add("metric", "must be one of this outcome's team's metrics")
     if kind != "maintain":
         band_low = band_high = None
     return {
-        "metric_id": fields.get("metric_id"),
+        "metric_id": metric_id,
         "baseline": baseline,
         "baseline_date": baseline_date,
         "target": target,
@@ -798,7 +849,9 @@ def add_target(
         outcome,
     )
     existing = session.scalar(
-        select(Target).where(Target.outcome_id == outcome_id, Target.metric_id == metric_id)
+        select(Target).where(
+            Target.outcome_id == outcome_id, Target.metric_id == values["metric_id"]
+        )
     )
     if existing is not None and not existing.archived:
         check.add("metric", "already has a target in this outcome")
@@ -814,7 +867,11 @@ def add_target(
             summary=f"target restored on {outcome.key}",
         )
         return existing
-    position = len(outcome.targets)
+    # Counted in the database: `outcome.targets` may have been loaded before this session
+    # added other targets, and then every one would get the same position.
+    position = session.scalar(
+        select(func.count()).select_from(Target).where(Target.outcome_id == outcome_id)
+    )
     return _create(
         session,
         Target(outcome_id=outcome_id, position=position, **values),
@@ -831,6 +888,12 @@ def update_target(
     _require_team_editor(actor, record.outcome.team_id, "change targets")
     check = Checker()
     values = _target_values(session, check, _merged(record, changes, TARGET_FIELDS), record.outcome)
+    if values["metric_id"] != record.metric_id and session.scalar(
+        select(Target.id).where(
+            Target.outcome_id == record.outcome_id, Target.metric_id == values["metric_id"]
+        )
+    ):
+        check.add("metric", "already has a target in this outcome")
     check.raise_if_any()
     _update(
         session,
@@ -864,7 +927,7 @@ def _hypothesis_values(
     session: Session, check: Checker, fields: Mapping[str, Any], outcome: Outcome
 ) -> dict[str, Any]:
     values = {
-        "metric_id": fields.get("metric_id"),
+        "metric_id": check.record_id("metric", fields.get("metric_id")),
         "if_text": check.text("if", fields.get("if_text"), max_length=1000),
         "expect_text": check.text("expect", fields.get("expect_text"), max_length=1000),
         "because_text": check.text(
@@ -875,7 +938,7 @@ def _hypothesis_values(
         "min_effect_unit": check.choice(
             "min_effect_unit", fields.get("min_effect_unit", "absolute"), EFFECT_UNITS
         ),
-        "release_id": fields.get("release_id"),
+        "release_id": check.record_id("release", fields.get("release_id"), required=False),
         "window_days": check.integer("window_days", fields.get("window_days", 28), low=1, high=366),
         "learning": check.text(
             "learning", fields.get("learning", ""), required=False, max_length=5000
@@ -885,10 +948,10 @@ def _hypothesis_values(
     }
     if values["min_effect"] is not None and values["min_effect"] < 0:
         check.add("min_effect", "must not be negative (the direction says which way)")
-    metric = session.get(Metric, values["metric_id"] or -1)
-    if metric is None:
-        check.add("metric", "is required")
-    elif outcome.team_id is not None and metric.team_id != outcome.team_id:
+    metric = session.get(Metric, values["metric_id"]) if values["metric_id"] is not None else None
+    if values["metric_id"] is not None and metric is None:
+        check.add("metric", "does not exist")
+    elif metric is not None and outcome.team_id is not None and metric.team_id != outcome.team_id:
         check.add("metric", "must be one of this outcome's team's metrics")
     if values["release_id"] is not None:
         release = session.get(Release, values["release_id"])
@@ -934,7 +997,15 @@ def add_hypothesis(
     check.raise_if_any()
     return _create(
         session,
-        Hypothesis(outcome_id=outcome_id, position=len(outcome.hypotheses), **values),
+        Hypothesis(
+            outcome_id=outcome_id,
+            position=session.scalar(  # as for targets: never a stale relationship
+                select(func.count())
+                .select_from(Hypothesis)
+                .where(Hypothesis.outcome_id == outcome_id)
+            ),
+            **values,
+        ),
         actor=actor,
         entity="hypothesis",
         summary=f"hypothesis on {outcome.key}",
@@ -1039,6 +1110,9 @@ def copy_to_next_pi(
     hypotheses (no decision yet) into the next PI, as drafts. Skips keys already there."""
     source = _get(session, PI, from_pi_id, "from_pi")
     target_pi = _get(session, PI, to_pi_id, "to_pi")
+    check = Checker()
+    check.record_id("team", team_id, required=False)
+    check.raise_if_any()
     if team_id is not None:
         _require_team_editor(actor, team_id, "copy outcomes")
     elif not can_administer(actor):
@@ -1049,10 +1123,25 @@ def copy_to_next_pi(
     if team_id is not None:
         query = query.where(Outcome.team_id == team_id)
     taken = set(session.scalars(select(Outcome.key).where(Outcome.pi_id == target_pi.id)))
+    outcomes = [
+        o
+        for o in session.scalars(query.order_by(Outcome.position, Outcome.id))
+        if o.key not in taken
+    ]
+    # A copied target runs to the new PI's end, which must come after its baseline date.
+    check.extend(
+        Problem(
+            "to_pi",
+            f"{o.key}: the target on {t.metric.name} has its baseline on {t.baseline_date}, "
+            f"not before {target_pi.name} ends",
+        )
+        for o in outcomes
+        for t in o.targets
+        if not t.archived and t.baseline_date and t.baseline_date >= target_pi.end_date
+    )
+    check.raise_if_any()
     copies: list[Outcome] = []
-    for outcome in session.scalars(query.order_by(Outcome.position, Outcome.id)):
-        if outcome.key in taken:
-            continue
+    for outcome in outcomes:
         _require_team_editor(actor, outcome.team_id, "copy outcomes")
         copy = _create(
             session,
@@ -1121,6 +1210,8 @@ def copy_to_next_pi(
 
 # --- readings ---------------------------------------------------------------------
 
+NOTE_LENGTH = 20_000  # as a workspace document's free text
+
 
 @dataclass(frozen=True)
 class ReadingEntry:
@@ -1182,11 +1273,11 @@ def record_readings(
     check = Checker()
     if source not in READING_SOURCES:
         check.add("source", f"must be one of {', '.join(READING_SOURCES)}")
-    metric_ids = {entry.metric_id for entry in entries}
+    metric_ids = {entry.metric_id for entry in entries if is_record_id(entry.metric_id)}
     metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(metric_ids)))}
     seen: set[tuple[int, dt.date]] = set()
     for index, entry in enumerate(entries):
-        metric = metrics.get(entry.metric_id)
+        metric = metrics.get(entry.metric_id) if is_record_id(entry.metric_id) else None
         where = metric.name if metric else f"readings[{index}]"
         if metric is None:
             check.add(where, "unknown metric")
@@ -1194,9 +1285,18 @@ def record_readings(
         if metric.archived:
             check.add(where, "this metric is archived")
         check.number(f"{where}: value", entry.value)
-        if check.date(f"{where}: date", entry.date) and (entry.metric_id, entry.date) in seen:
-            check.add(f"{where}: date", f"{entry.date} appears twice")
-        seen.add((entry.metric_id, entry.date))
+        if entry.note is None:
+            check.add(f"{where}: note", "must be text")
+        check.text(f"{where}: note", entry.note, required=False, max_length=NOTE_LENGTH)
+        day = check.date(f"{where}: date", entry.date)
+        if day is not None and type(entry.date) is not dt.date:
+            check.add(f"{where}: date", "must be a date")  # stored and keyed as given
+            continue
+        if day is None:
+            continue
+        if (entry.metric_id, day) in seen:
+            check.add(f"{where}: date", f"{day} appears twice")
+        seen.add((entry.metric_id, day))
     check.raise_if_any()
     for team_id in {metrics[entry.metric_id].team_id for entry in entries}:
         _require_team_editor(actor, team_id, "record readings")

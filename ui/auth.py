@@ -165,6 +165,56 @@ def current_actor(engine: Engine) -> Actor:
     return Actor.anonymous()
 
 
+LOST_SIGN_IN = (
+    "The server restarted, so this page started a new session and you are signed out. "
+    "Sign in again, then check what you were entering: anything not saved yet may be "
+    "gone and need typing again."
+)
+LOST_INPUT = (
+    "The server restarted, so this page started a new session. Check what you were "
+    "entering: anything not saved yet may be gone and need typing again."
+)
+
+
+def _replaces_lost_session() -> bool:
+    """Whether this browser tab reconnected after the server lost its session (a restart,
+    or a session dropped after a long disconnect). On a reconnect, and only then,
+    Streamlit's frontend names its last session as the third entry of the WebSocket
+    handshake's Sec-WebSocket-Protocol header; a session the server still holds resumes
+    with its state, so a first run that sees the entry stands in for a lost session."""
+    try:
+        offered = st.context.headers.get("Sec-Websocket-Protocol") or ""
+    except Exception:  # no browser behind this run (AppTest, helpers called directly)
+        return False
+    entries = [entry.strip() for entry in offered.split(",")]
+    return len(entries) >= 3 and bool(entries[2])
+
+
+def lost_session_notice(actor: Actor, *, needs_sign_in: bool) -> None:
+    """Warn when a restart took the sign-in and unsaved input with it: the page still
+    shows what was typed until the next click, which then runs in a new, signed-out
+    session. Shown on that first run and, until the user signs in again, on every page
+    that asks for a sign-in.
+
+    "May be gone": Streamlit keeps the values the browser sends for widgets this session
+    has not drawn yet, so a form submitted in that first click is carried out after the
+    sign-in when its widget keys are unchanged (a form never saved before the restart),
+    and lost otherwise, with anything typed in other forms."""
+    first = state.SESSION_CHECKED not in st.session_state
+    if first:
+        st.session_state[state.SESSION_CHECKED] = True
+        if _replaces_lost_session():
+            st.session_state[state.SESSION_LOST] = True
+    if not st.session_state.get(state.SESSION_LOST):
+        return
+    if actor.signed_in:  # single sign-on survives a restart; typed input does not
+        st.session_state.pop(state.SESSION_LOST, None)
+        if first:
+            st.warning(LOST_INPUT, icon=":material/sync_problem:")
+    elif first or needs_sign_in:
+        st.warning(LOST_SIGN_IN, icon=":material/sync_problem:")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 

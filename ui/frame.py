@@ -12,7 +12,7 @@ from core.access import Actor
 from db.engine import read_session
 from db.migrate import SchemaTooNewError
 from ui import state
-from ui.auth import current_actor, public_read, sign_in_form, sign_out
+from ui.auth import current_actor, lost_session_notice, public_read, sign_in_form, sign_out
 from ui.data import get_engine, is_demo_workspace
 from ui.setup import first_admin_setup
 from ui.text import escape_markdown
@@ -90,6 +90,7 @@ def page_frame(page_key: str) -> Frame:
         st.stop()
     first_admin_setup(engine)
     actor = current_actor(engine)
+    lost_session_notice(actor, needs_sign_in=spec.access != "read" or not public_read())
 
     if not public_read() and not actor.signed_in:
         st.title("Outcome Board")

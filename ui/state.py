@@ -6,3 +6,5 @@ SUBMISSIONS = "outcomes.submissions"  # idempotency keys of forms submitted in t
 PRESENT_SLIDE = "outcomes.present.slide"
 PRESENT_PAUSED = "outcomes.present.paused"
 FLASH = "outcomes.flash"  # a message to show once after a write and rerun
+SESSION_CHECKED = "outcomes.session_checked"  # set on a browser session's first run
+SESSION_LOST = "outcomes.session_lost"  # this session stands in for one the server lost
