@@ -61,6 +61,7 @@ class Checker:
             self.add(where, "is required")
         elif why:
             self.add(where, why)
+            return ""  # not even a lookup may send it to the database
         elif len(value) > max_length:
             self.add(where, f"is too long ({len(value)} characters, at most {max_length})")
         return value

@@ -1195,6 +1195,9 @@ test_update_outcome = fuzz(
     # train-level
     admin(outcome_id=Ref("train_outcome"), expected_version=None, team_id=Ref("team")),
     admin(outcome_id=Ref("other_outcome"), expected_version=None, parent_id=2**64),
+    # refused, but the key still went into the "already used?" lookup: a crash
+    admin(outcome_id=Ref("outcome"), expected_version=0, key="\ud800"),
+    admin(outcome_id=Ref("outcome"), expected_version=None, key="a\x00b"),
 )
 test_archive_outcome = fuzz(
     "archive_outcome",
