@@ -32,7 +32,7 @@ from bench.workspace import (
 )
 
 if TYPE_CHECKING:
-    from bench.browser import Target
+    from bench.browser import Server, Target
 
 FIGURES = ("report", "import", "pages", "browser", "load")
 ALIASES = {"memory": "load"}
@@ -83,6 +83,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         type=float,
         default=0.5,
         help="load: seconds each writer waits between saves (default 0.5)",
+    )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=0.0,
+        help="load: seconds over which the sessions start, evenly (default 0: all at once)",
     )
     parser.add_argument(
         "--timeout", type=float, default=120, help="seconds before a browser visit fails"
@@ -186,82 +192,121 @@ def page_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) ->
 def browser_and_load_figures(
     ws: BenchWorkspace, args: argparse.Namespace, workdir: Path, only: Sequence[str]
 ) -> list[Figure]:
-    from bench.browser import app_server, floor_server, measure_browser, page_target
-    from bench.load import measure_load
+    """The app and the one-line page each under `streamlit run`, for the browser figure
+    and then the load (which also runs its burst on the one-line page)."""
+    from bench.browser import app_server, floor_server, page_target
 
     figures: list[Figure] = []
     targets = [page_target(page) for page in dashboard_pages(ws)]
-    with app_server(ws.url, log_path=workdir / "app.log") as server:
+    with (
+        app_server(ws.url, log_path=workdir / "app.log") as server,
+        floor_server(workdir / "floor", log_path=workdir / "floor.log") as floor,
+    ):
         if "browser" in only:
-            with floor_server(workdir / "floor", log_path=workdir / "floor.log") as floor:
-                times, targets = asyncio.run(
-                    measure_browser(
-                        server.base_url,
-                        floor.base_url,
-                        targets,
-                        repeat=args.repeat,
-                        timeout_s=args.timeout,
-                    )
-                )
-            figures += [
-                Figure(
-                    f"browser time-to-content: {name} ({times.drawings[name]})",
-                    seconds,
-                    times.floor,
-                    "s",
-                    AIM_BROWSER,
-                )
-                for name, seconds in times.pages.items()
-            ]
+            browser_rows, targets = browser_figures(server, floor, targets, args)
+            figures += browser_rows
         if "load" in only:
             load_targets = [t for t in targets if t.name in LOAD_PAGES]
             if "browser" not in only:
                 load_targets = asyncio.run(_calibrated(server.base_url, load_targets, args))
-            result = measure_load(
-                server.base_url,
-                server.rss_mb,
-                ws.url,
-                load_targets,
-                sessions=args.sessions,
-                writers=args.writers,
-                rounds=args.rounds,
-                timeout_s=args.timeout,
-                first_day=ws.today + dt.timedelta(days=1),
-                writer_pause_s=args.writer_pause,
-            )
-            for line in result.error_lines()[:10]:
-                print(f"load error: {line}")
-            who = f"{args.sessions} sessions + {args.writers} writers vs 1 session"
-            if result.loaded.timed_out or result.single.timed_out:
-                who += ", timeouts counted at their wait"
-            saves = sum(w.saves for w in result.writers)
-            figures += [
-                Figure(
-                    f"load p50 time-to-content, {who}", result.loaded.p50, result.single.p50, "s"
-                ),
-                Figure(
-                    f"load p95 time-to-content, {who}",
-                    result.loaded.p95,
-                    result.single.p95,
-                    "s",
-                    AIM_LOAD_P95,
-                ),
-                Figure(
-                    f"load errors ({result.loaded.visits} visits, {saves} writer saves)",
-                    result.errors,
-                    None,
-                    "",
-                    0,
-                    kind=COUNT,
-                ),
-                Figure(
-                    "server memory (RSS) after the load vs after one session",
-                    result.rss_after_load_mb,
-                    result.rss_one_session_mb,
-                    "MB",
-                ),
-            ]
+            figures += load_figures(ws, server, floor, load_targets, args)
     return figures
+
+
+def browser_figures(
+    server: Server, floor: Server, targets: Sequence[Target], args: argparse.Namespace
+) -> tuple[list[Figure], list[Target]]:
+    from bench.browser import measure_browser
+
+    times, ready = asyncio.run(
+        measure_browser(
+            server.base_url, floor.base_url, targets, repeat=args.repeat, timeout_s=args.timeout
+        )
+    )
+    figures = [
+        Figure(
+            f"browser time-to-content: {name} ({times.drawings[name]})",
+            seconds,
+            times.floor,
+            "s",
+            AIM_BROWSER,
+        )
+        for name, seconds in times.pages.items()
+    ]
+    return figures, ready
+
+
+def load_figures(
+    ws: BenchWorkspace,
+    server: Server,
+    floor: Server,
+    targets: Sequence[Target],
+    args: argparse.Namespace,
+) -> list[Figure]:
+    from bench.browser import FLOOR_TARGET
+    from bench.load import measure_floor_load, measure_load
+
+    result = measure_load(
+        server.base_url,
+        server.rss_mb,
+        ws.url,
+        targets,
+        sessions=args.sessions,
+        writers=args.writers,
+        rounds=args.rounds,
+        timeout_s=args.timeout,
+        first_day=ws.today + dt.timedelta(days=1),
+        writer_pause_s=args.writer_pause,
+        ramp_s=args.ramp,
+    )
+    for line in result.error_lines()[:10]:
+        print(f"load error: {line}")
+    one_line, one_line_loaded = measure_floor_load(
+        floor.base_url,
+        FLOOR_TARGET,
+        sessions=args.sessions,
+        visits=args.rounds * len(targets),
+        timeout_s=args.timeout,
+        ramp_s=args.ramp,
+    )
+    who = f"{args.sessions} sessions + {args.writers} writers vs 1 session"
+    if result.loaded.timed_out or result.single.timed_out:
+        who += ", timeouts counted at their wait"
+    saves = sum(w.saves for w in result.writers)
+    floor_who = f"{args.sessions} sessions vs 1, no writers"
+    if one_line_loaded.timed_out or one_line.timed_out:
+        floor_who += ", timeouts counted at their wait"
+    return [
+        Figure(f"load p50 time-to-content, {who}", result.loaded.p50, result.single.p50, "s"),
+        Figure(
+            f"load p95 time-to-content, {who}",
+            result.loaded.p95,
+            result.single.p95,
+            "s",
+            AIM_LOAD_P95,
+        ),
+        Figure(
+            f"load errors ({result.loaded.visits} visits, {saves} writer saves)",
+            result.errors,
+            None,
+            "",
+            0,
+            kind=COUNT,
+        ),
+        Figure(
+            f"for comparison: the one-line page's load p95, {floor_who} "
+            f"({len(one_line_loaded.errors)} failed visits)",
+            one_line_loaded.p95,
+            one_line.p95,
+            "s",
+        ),
+        Figure(
+            "server memory (RSS) after the load vs after one session",
+            result.rss_after_load_mb,
+            result.rss_one_session_mb,
+            "MB",
+        ),
+    ]
 
 
 async def _calibrated(
@@ -319,7 +364,10 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "run); time-to-content as above; errors = failed visits (a timeout after "
         f"{args.timeout:g} s, a browser error, a Streamlit exception element) plus failed "
         "saves; a visit that timed out also counts in the percentiles at the time it "
-        "waited. The sessions' Chromium and the server share this machine's CPUs.",
+        "waited. Sessions start "
+        + (f"evenly over {args.ramp:g} s" if args.ramp else "all at once")
+        + ". The sessions' Chromium and the server share this machine's CPUs: for "
+        "comparison the same burst (no writers) also runs on the one-line page.",
         "Memory: the server process's resident memory (psutil when installed, else VmRSS "
         "in /proc) right after the single session and right after the load.",
     ]

@@ -72,11 +72,14 @@ async def _session(
     offset: int,
     rounds: int,
     timeout_s: float,
+    delay_s: float = 0.0,
 ) -> tuple[list[float], list[VisitFailed]]:
     """One browser session (a context with one tab) opening the targets in turn,
-    `rounds` times, starting at `offset` so that sessions spread over the pages."""
+    `rounds` times, starting at `offset` so that sessions spread over the pages, after
+    `delay_s` seconds."""
     times: list[float] = []
     errors: list[VisitFailed] = []
+    await asyncio.sleep(delay_s)
     context = await browser.new_context()
     try:
         page = await context.new_page()
@@ -94,10 +97,16 @@ async def _session(
 
 
 async def run_sessions(
-    base_url: str, targets: Sequence[Target], *, sessions: int, rounds: int, timeout_s: float
+    base_url: str,
+    targets: Sequence[Target],
+    *,
+    sessions: int,
+    rounds: int,
+    timeout_s: float,
+    ramp_s: float = 0.0,
 ) -> SessionTimes:
-    """`sessions` concurrent sessions in one Chromium; each visit timed as in the
-    time-to-content figure."""
+    """`sessions` concurrent sessions in one Chromium, starting evenly over `ramp_s`
+    seconds (0: all at once); each visit timed as in the time-to-content figure."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -107,7 +116,13 @@ async def run_sessions(
             results = await asyncio.gather(
                 *(
                     _session(
-                        browser, base_url, targets, offset=i, rounds=rounds, timeout_s=timeout_s
+                        browser,
+                        base_url,
+                        targets,
+                        offset=i,
+                        rounds=rounds,
+                        timeout_s=timeout_s,
+                        delay_s=ramp_s * i / sessions,
                     )
                     for i in range(sessions)
                 )
@@ -138,6 +153,7 @@ def measure_load(
     timeout_s: float,
     first_day: dt.date,
     writer_pause_s: float,
+    ramp_s: float = 0.0,
 ) -> LoadResult:
     """One session alone (the floor), the server's memory after it; then `sessions`
     sessions while `writers` processes record readings; the memory after that."""
@@ -164,7 +180,14 @@ def measure_load(
     try:
         time.sleep(WRITER_WARMUP_S)
         loaded = asyncio.run(
-            run_sessions(server_url, targets, sessions=sessions, rounds=rounds, timeout_s=timeout_s)
+            run_sessions(
+                server_url,
+                targets,
+                sessions=sessions,
+                rounds=rounds,
+                timeout_s=timeout_s,
+                ramp_s=ramp_s,
+            )
         )
     finally:
         stop.set()
@@ -201,3 +224,26 @@ def _collect(reports: Any, processes: Sequence[Any]) -> list[WriterReport]:
             if not any(process.is_alive() for process in processes):
                 break
     return collected
+
+
+def measure_floor_load(
+    floor_url: str,
+    floor: Target,
+    *,
+    sessions: int,
+    visits: int,
+    timeout_s: float,
+    ramp_s: float = 0.0,
+) -> tuple[SessionTimes, SessionTimes]:
+    """The same burst on the one-line page (no writers): one session, then `sessions`,
+    each making `visits` visits. What the browsers and Streamlit cost on this machine
+    before any page of ours runs."""
+    single = asyncio.run(
+        run_sessions(floor_url, [floor], sessions=1, rounds=visits, timeout_s=timeout_s)
+    )
+    loaded = asyncio.run(
+        run_sessions(
+            floor_url, [floor], sessions=sessions, rounds=visits, timeout_s=timeout_s, ramp_s=ramp_s
+        )
+    )
+    return single, loaded

@@ -124,6 +124,23 @@ def test_percentile_interpolates_between_order_statistics(
     assert percentile(values, share) == pytest.approx(expected)
 
 
+def test_load_percentiles_count_timed_out_visits_at_their_wait() -> None:
+    from bench.load import SessionTimes
+
+    drawn = SessionTimes(times=(1.0, 2.0, 3.0, 4.0), errors=(), timed_out=(), sessions=2, seconds=9)
+    stuck = SessionTimes(
+        times=(1.0, 2.0, 3.0),
+        errors=("team: timed out after 120 s",),
+        timed_out=(120.0,),
+        sessions=2,
+        seconds=130,
+    )
+
+    assert drawn.p95 == pytest.approx(3.85)
+    assert stuck.p95 > 100  # the stuck visit is not dropped from the tail
+    assert stuck.visits == 4
+
+
 # ---------------------------------------------------------------- the table
 
 
