@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,17 @@ def skip_or_fail(reason: str) -> None:
 
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored() -> Iterator[None]:
+    """Put pytest's own `__main__` back after each test. AppTest runs a page as
+    `sys.modules["__main__"]` and leaves it there, and a process started later with
+    `spawn` re-runs the parent's `__main__` file: a writer spawned after a page test
+    ran app.py against the default database and died (CI, backup-while-writing test)."""
+    main_module = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main_module
 
 
 @pytest.fixture(scope="session")
