@@ -274,12 +274,9 @@ def import_workspace_command(file: str) -> None:
     The whole document is checked first; any bad record rejects it, each one named, and
     nothing is written. Into a database that already has data, records are matched by
     their natural keys: missing ones are created, existing ones updated to match."""
-    from db.workspace import import_workspace
+    from db.workspace import import_workspace, parse_document
 
-    try:
-        document = json.loads(_read_input(file).decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValidationError(Problem("FILE", f"is not a JSON document ({error})")) from error
+    document = parse_document(_read_input(file), where="FILE")
     with _database() as engine, write_session(engine) as session:
         summary = import_workspace(session, actor=_actor(), document=document)
     click.echo(f"Imported the workspace: {summary.describe()}.")

@@ -148,6 +148,17 @@ class Checker:
             return None
         return value  # type: ignore[return-value]
 
+    def flag(self, where: str, value: object, *, default: bool = False) -> bool:
+        """A yes/no field: True or False (None means `default`). Anything else, the text
+        "false" included, would be truthy to `bool()`, so it is refused."""
+        if value is None:
+            return default
+        # numpy's bool_ (a cell of a pandas-backed editor) is not a subclass of bool.
+        if isinstance(value, bool) or type(value).__name__ == "bool_":
+            return bool(value)
+        self.add(where, "must be true or false")
+        return default
+
     def raise_if_any(self) -> None:
         if self.problems:
             raise ValidationError(self.problems)

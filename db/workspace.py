@@ -170,6 +170,18 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def parse_document(raw: bytes, *, where: str = "file") -> Any:
+    """The JSON value in `raw` (UTF-8, a byte order mark allowed). Not text, not JSON, or
+    nested deeper than Python's parser goes (about 1,000 levels: RecursionError) is a
+    ValidationError naming `where`, not a crash."""
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError(Problem(where, f"is not a JSON document ({error})")) from error
+    except RecursionError as error:
+        raise ValidationError(Problem(where, "is nested too deeply to be a workspace")) from error
+
+
 def export_workspace(session: Session) -> dict[str, Any]:
     """The whole workspace as an "outcome-board/1" document. Every list is sorted by
     natural key in code-point order (never the database's collation), so both databases

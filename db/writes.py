@@ -248,7 +248,7 @@ def update_train(
     if name is not None:
         values["name"] = check.text("name", name, max_length=120)
     if archived is not None:
-        values["archived"] = bool(archived)
+        values["archived"] = check.flag("archived", archived)
     check.raise_if_any()
     _update(
         session,
@@ -272,7 +272,7 @@ def _team_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
         "name": check.text("name", fields["name"], max_length=120),
         "key": key,
         "train_id": fields.get("train_id"),
-        "active": bool(fields.get("active", True)),
+        "active": check.flag("active", fields.get("active"), default=True),
     }
 
 
@@ -417,8 +417,8 @@ def _metric_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
             "update_interval_days", fields.get("update_interval_days", 14), low=1, high=366
         ),
         "decimals": check.integer("decimals", fields.get("decimals", 1), low=0, high=6),
-        "leading": bool(fields.get("leading", False)),
-        "archived": bool(fields.get("archived", False)),
+        "leading": check.flag("leading", fields.get("leading")),
+        "archived": check.flag("archived", fields.get("archived")),
     }
 
 
@@ -554,7 +554,7 @@ def update_release(
         "date": check.date("date", fields["date"]),
         "notes": check.text("notes", fields["notes"], required=False, max_length=5000),
         "link": check.link("link", fields["link"]),
-        "archived": bool(fields["archived"]),
+        "archived": check.flag("archived", fields["archived"]),
     }
     check.raise_if_any()
     _update(
@@ -595,7 +595,7 @@ def _outcome_values(
         "title": check.text("title", fields["title"], max_length=300),
         "why": check.text("why", fields.get("why", ""), required=False, max_length=5000),
         "owner": check.text("owner", fields.get("owner", ""), required=False, max_length=120),
-        "committed": bool(fields.get("committed", True)),
+        "committed": check.flag("committed", fields.get("committed"), default=True),
         "planned_bv": check.integer(
             "planned_bv", fields.get("planned_bv"), low=1, high=10, required=False
         ),
@@ -812,7 +812,7 @@ def _target_values(
         "kind": kind,
         "band_low": band_low,
         "band_high": band_high,
-        "archived": bool(fields.get("archived", False)),
+        "archived": check.flag("archived", fields.get("archived")),
     }
 
 
@@ -944,7 +944,7 @@ def _hypothesis_values(
             "learning", fields.get("learning", ""), required=False, max_length=5000
         ),
         "decision": check.choice("decision", fields.get("decision"), DECISIONS, required=False),
-        "archived": bool(fields.get("archived", False)),
+        "archived": check.flag("archived", fields.get("archived")),
     }
     if values["min_effect"] is not None and values["min_effect"] < 0:
         check.add("min_effect", "must not be negative (the direction says which way)")

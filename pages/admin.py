@@ -20,7 +20,12 @@ from db.edit_queries import EditRecord
 from db.engine import is_sqlite, read_session
 from db.models import AUDIT_ACTIONS, ROLES
 from db.users import create_user, list_users, set_password, update_user
-from db.workspace import export_workspace, import_workspace, validate_workspace
+from db.workspace import (
+    export_workspace,
+    import_workspace,
+    parse_document,
+    validate_workspace,
+)
 from db.writes import create_pi, create_team, create_train, update_pi, update_team, update_train
 from ui.data import clear_reads
 from ui.forms import (
@@ -458,11 +463,7 @@ def workspace_tab(frame: Frame) -> None:
     if uploaded is None:
         return
     try:
-        parsed = json.loads(uploaded.getvalue().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        st.error(f"Not a JSON document: {escape_markdown(error)}", icon=":material/error:")
-        return
-    try:
+        parsed = parse_document(uploaded.getvalue())
         with read_session(frame.engine) as session:
             validate_workspace(session, document=parsed)
     except ValidationError as error:

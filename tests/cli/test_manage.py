@@ -217,6 +217,16 @@ def test_file_that_is_not_json_exits_1(database: Engine, tmp_path: Path) -> None
     assert result.stderr.startswith("FILE: is not a JSON document")
 
 
+def test_json_nested_past_the_parser_is_refused_not_a_crash(
+    database: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"format": "outcome-board/1", "teams": ' + "[" * 5000 + "]" * 5000 + "}")
+    result = run("import-workspace", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "FILE: is nested too deeply to be a workspace"
+
+
 # ---------------------------------------------------------------- readings
 
 

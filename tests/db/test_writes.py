@@ -75,6 +75,8 @@ def test_create_writes_record_and_audit_event(engine: Engine, ws: Workspace) -> 
         ({"planned_bv": "lots"}, "planned_bv"),
         ({"status": "done"}, "status"),
         ({"key": "has space"}, "key"),
+        ({"committed": "false"}, "committed"),  # bool("false") would be True
+        ({"committed": 0}, "committed"),
     ],
 )
 def test_invalid_outcome_field_is_named_and_nothing_written(
@@ -89,6 +91,27 @@ def test_invalid_outcome_field_is_named_and_nothing_written(
     assert count(engine, AuditEvent) == events
     with read_session(engine) as s:
         assert s.get(Outcome, ws.outcome_id).version == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("value", ["false", "no", 1, 0.0, [], {"x": 1}])
+def test_a_yes_no_field_takes_only_true_or_false(
+    engine: Engine, ws: Workspace, admin: Actor, value: object
+) -> None:
+    events = count(engine, AuditEvent)
+    with pytest.raises(ValidationError) as error, write_session(engine) as s:
+        writes.create_metric(
+            s, actor=admin, team_id=ws.team_id, name="Refunds", unit="%", leading=value
+        )
+    assert error.value.fields() == {"leading"}
+    with pytest.raises(ValidationError) as error, write_session(engine) as s:
+        writes.update_team(s, actor=admin, team_id=ws.team_id, expected_version=1, active=value)
+    assert "active" in error.value.fields()
+    assert count(engine, AuditEvent) == events
+    with write_session(engine) as s:
+        metric = writes.create_metric(
+            s, actor=admin, team_id=ws.team_id, name="Refunds", unit="%", leading=True
+        )
+        assert metric.leading is True
 
 
 def test_stale_version_is_refused_with_what_changed_and_by_whom(

@@ -220,6 +220,26 @@ def test_a_bad_workspace_document_names_its_problems_and_writes_nothing(ws: Work
     assert ws.count(Team) == 2
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"team,metric\n", "is not a JSON document"),
+        (b"\xff\xfe junk", "is not a JSON document"),
+        (b"[" * 5000 + b"]" * 5000, "is nested too deeply"),  # past Python's parser
+    ],
+)
+def test_a_file_that_is_no_workspace_document_is_named_and_writes_nothing(
+    ws: Workspace, content: bytes, problem: str
+) -> None:
+    at = upload(admin_page(ws), "Workspace JSON", "upload.json", content)
+
+    assert not at.exception
+    assert "cannot be imported" in errors(at)
+    assert f"**File**: {problem}" in errors(at)
+    assert not [b for b in at.button if b.label == "Import workspace"]
+    assert ws.count(Team) == 2
+
+
 # ---------------------------------------------------------------- backup
 
 
