@@ -12,8 +12,25 @@ class Problem:
     where: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A message quotes the bad input, which may hold what no output can carry: a
+        # lone surrogate (no UTF-8 encoder takes it: the command line's stderr and
+        # Streamlit's messages would fail) or a NUL. Such characters are shown escaped.
+        for name in ("where", "message"):
+            text = getattr(self, name)
+            if isinstance(text, str):
+                object.__setattr__(self, name, _printable(text))
+
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
+
+
+def _printable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
 
 
 class ValidationError(ValueError):

@@ -240,6 +240,17 @@ def test_a_file_that_is_no_workspace_document_is_named_and_writes_nothing(
     assert ws.count(Team) == 2
 
 
+def test_a_problem_quoting_a_lone_surrogate_is_shown(ws: Workspace) -> None:
+    """JSON may escape half a surrogate pair, which Streamlit cannot send to the browser
+    (it encodes every text as UTF-8); the problem quoting it shows it escaped."""
+    document = {"format": "outcome-board/\ud800", "teams": []}
+    at = upload(admin_page(ws), "Workspace JSON", "ws.json", json.dumps(document).encode())
+
+    assert not at.exception
+    assert "(got “outcome-board/" in errors(at) and "ud800”)" in errors(at)
+    assert ws.count(Team) == 2
+
+
 # ---------------------------------------------------------------- backup
 
 
