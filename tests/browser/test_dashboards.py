@@ -59,6 +59,30 @@ def test_changing_a_filter_changes_the_url(page: Any, demo_app: str) -> None:
     assert heading(page) == "PI 26.3 overview"
 
 
+def test_a_filter_whose_choices_change_still_writes_a_key(page: Any, demo_app: str) -> None:
+    """The Outcome select box offers another PI's outcomes once the PI changes; a pick
+    among them must put that outcome's key in the URL and show it (Streamlit keeps a
+    keyed widget's browser-side value across changed options, by label)."""
+    page.goto(f"{demo_app}/outcome?pi={PI}&outcome=CHK-2&as_of={AS_OF}")
+    wait_for_app(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="PI").first.click()
+    page.get_by_role("option", name=re.compile(r"^PI 26\.3")).click()
+    page.wait_for_url(re.compile(r"pi=PI\+26\.3"), timeout=20_000)
+    wait_for_app(page)
+    for _ in range(2):
+        shown = re.search(r"outcome=([A-Z]+-\d+)", page.url)
+        assert shown, page.url
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Outcome").first.click()
+        labels = page.get_by_role("option").all_inner_texts()
+        key = next(k for k in (t.split(" · ")[0].strip() for t in labels) if k != shown[1])
+        page.get_by_role("option", name=re.compile(rf"^{key} · ")).click()
+        page.wait_for_url(re.compile(rf"outcome={key}(&|$)"), timeout=20_000)
+        wait_for_app(page)
+        title = page.locator("h1, h2").first.inner_text().strip()
+        assert title.startswith(f"{key} · "), title
+    assert page.locator(EXCEPTION).count() == 0
+
+
 def test_presentation_advances_by_itself(page: Any, demo_app: str) -> None:
     slides = [*TEAMS, "Payments train"]
     page.goto(f"{demo_app}/present?pi={PI}&as_of={AS_OF}&interval=3")

@@ -79,6 +79,14 @@ def record_app(tmp_path: Path) -> Iterator[App]:
             team_keys=["CHK"],
             password=PASSWORD,
         )
+        create_user(
+            session,
+            actor=Actor.system("test"),
+            username="morgan",
+            role="editor",
+            team_keys=["CHK", "WAL"],
+            password=PASSWORD,
+        )
     with read_session(engine) as session:
         pi = current_pi(session, today=DEMO_TODAY)
     engine.dispose()
@@ -87,9 +95,9 @@ def record_app(tmp_path: Path) -> Iterator[App]:
         yield App(base_url, url, pi.name)
 
 
-def sign_in(page: Any) -> None:
+def sign_in(page: Any, username: str = "casey") -> None:
     form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first
-    form.get_by_role("textbox", name="Username").fill("casey")
+    form.get_by_role("textbox", name="Username").fill(username)
     form.get_by_role("textbox", name="Password").fill(PASSWORD)
     form.get_by_role("button", name="Sign in").click()
     wait_for_app(page)
@@ -212,3 +220,36 @@ def test_a_double_click_on_save_writes_once(page: Any, record_app: App) -> None:
     exported = Path(download.value.path()).read_text("utf-8-sig")
     assert exported.startswith("team,metric,date,value,note")
     assert "Checkout,Average order value," in exported and ",41.5," in exported
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(option)}")).click()
+
+
+def test_team_choices_carry_keys_between_pages_with_other_teams(
+    page: Any, record_app: App
+) -> None:
+    """The Team page offers every team, Record only the editor's; one URL parameter (and
+    one select box key) serves both. Each pick must write that team's key."""
+    sidebar = page.locator("[data-testid='stSidebar']")
+    pi = record_app.pi.replace(" ", "+")
+    page.goto(f"{record_app.base_url}/record?team=CHK&pi={pi}")
+    wait_for_app(page)
+    sign_in(page, "morgan")
+    for _ in range(2):
+        sidebar.get_by_role("link", name=re.compile(r"Team$")).click()
+        wait_for_app(page)
+        choose(page, "Team", "Risk")
+        page.wait_for_url(re.compile(r"team=RSK(&|$)"), timeout=20_000)
+        wait_for_app(page)
+        assert page.locator("h1").first.inner_text().strip() == "Risk"
+        sidebar.get_by_role("link", name=re.compile(r"Record$")).click()
+        wait_for_app(page)
+        choose(page, "Team", "Wallet")
+        page.wait_for_url(re.compile(r"/record\?.*team=WAL(&|$)"), timeout=20_000)
+        wait_for_app(page)
+        choose(page, "Team", "Checkout")
+        page.wait_for_url(re.compile(r"/record\?.*team=CHK(&|$)"), timeout=20_000)
+        wait_for_app(page)
+    assert page.locator(EXCEPTION).count() == 0
