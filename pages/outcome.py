@@ -10,7 +10,7 @@ from functools import partial
 import streamlit as st
 
 from ui import reads
-from ui.charts import chart_png, hypothesis_window, release_markers, target_chart_for
+from ui.charts import hypothesis_window, release_markers, target_chart_png
 from ui.forms import checkin_form
 from ui.frame import page_frame
 from ui.views import (
@@ -120,26 +120,28 @@ for target in spec.targets:
         None,
     )
     releases = [r for r in snapshot.releases if r.team_id == metric.team_id]
-    chart = target_chart_for(
+    chart_args = (
         target,
         status,
         metric,
-        readings[readings["metric_id"] == target.metric_id],
-        as_of=as_of,
-        releases=release_markers(releases, spec.hypotheses, metric_id=target.metric_id),
-        hypothesis=hypothesis_window(shaded, verdicts[shaded.id].evidence)
+        readings.loc[readings["metric_id"] == target.metric_id, ["date", "value"]],
+    )
+    chart_kwargs = {
+        "as_of": as_of,
+        "releases": release_markers(releases, spec.hypotheses, metric_id=target.metric_id),
+        "hypothesis": hypothesis_window(shaded, verdicts[shaded.id].evidence)
         if shaded is not None and shaded.id in verdicts
         else None,
-        start=windows[target.id][0],
-        height=340,
-    )
+        "start": windows[target.id][0],
+        "height": 340,
+    }
     with st.container(border=True):
-        show_chart(chart)
+        show_chart("target", *chart_args, **chart_kwargs)
         below = st.columns([5, 1.2], vertical_alignment="center")
         below[0].markdown(f"{health_badge_md(status.health)} {escape_markdown(status.reason)}")
         below[1].download_button(
             "PNG",
-            data=partial(chart_png, chart),
+            data=partial(target_chart_png, *chart_args, **chart_kwargs),
             file_name=re.sub(r"[^A-Za-z0-9._-]+", "_", f"{outcome.key}-{metric.name}") + ".png",
             mime="image/png",
             icon=":material/download:",

@@ -12,7 +12,6 @@ import streamlit as st
 from core.access import can_score_business_value
 from core.model import OutcomeStatus
 from ui import reads
-from ui.charts import predictability_chart
 from ui.frame import page_frame, show_flash
 from ui.theme import health_label, verdict_label
 from ui.views import (
@@ -93,7 +92,7 @@ rows = [
     for t in status.teams
 ]
 if any(row["percent"] is not None for row in rows):
-    show_chart(predictability_chart(rows, pooled=train.pooled, mean_of_teams=train.mean_of_teams))
+    show_chart("predictability", rows, pooled=train.pooled, mean_of_teams=train.mean_of_teams)
 else:
     st.info(
         "Predictability appears here once business owners score actual business value, "

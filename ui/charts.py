@@ -1192,3 +1192,9 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
     import vl_convert
 
     return vl_convert.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def target_chart_png(*args: Any, **kwargs: Any) -> bytes:
+    """`target_chart_for(*args, **kwargs)` as PNG bytes, built only when asked for (a page
+    draws the chart from a cached spec and offers this as a deferred download)."""
+    return chart_png(target_chart_for(*args, **kwargs))

@@ -48,17 +48,31 @@ def get_engine() -> Engine:
     return engine
 
 
-def cached_read(func: Callable[..., T]) -> Callable[..., T]:
-    """Cache a read function `f(session, **kwargs)` by its keyword arguments."""
+# The caches of reads made with `copy=False`; `clear_reads` empties them one by one
+# (st.cache_resource.clear() would also dispose of the engine).
+_SHARED_READS: list[Any] = []
 
-    @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-    def _cached(name: str, **kwargs: Any) -> T:
+
+def cached_read(func: Callable[..., T], *, copy: bool = True) -> Callable[..., T]:
+    """Cache a read function `f(session, **kwargs)` by its keyword arguments.
+
+    `copy=False` is for results nobody changes (frozen dataclasses): every run gets the
+    one cached object, not a copy unpickled for it. Unpickling a PI's view of 50 teams
+    took a third of a warm PI review run (bench/RESULTS.md)."""
+
+    def read(name: str, **kwargs: Any) -> T:
         # `name` is hashed: every wrapped function shares this closure's source code.
         with read_session(get_engine()) as session:
             return func(session, **kwargs)
 
+    if copy:
+        cached = st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)(read)
+    else:
+        cached = st.cache_resource(ttl=READ_TTL_SECONDS, max_entries=200, show_spinner=False)(read)
+        _SHARED_READS.append(cached)
+
     def call(**kwargs: Any) -> T:
-        return _cached(f"{func.__module__}.{func.__qualname__}", **kwargs)
+        return cached(f"{func.__module__}.{func.__qualname__}", **kwargs)
 
     call.__wrapped__ = func  # type: ignore[attr-defined]
     return call
@@ -67,6 +81,8 @@ def cached_read(func: Callable[..., T]) -> Callable[..., T]:
 def clear_reads() -> None:
     """After every write: the next run reads fresh data."""
     st.cache_data.clear()
+    for cached in _SHARED_READS:
+        cached.clear()
 
 
 def is_demo_workspace(session: Any) -> bool:

@@ -43,7 +43,7 @@ def _train_names(session: Session) -> list[str]:
     return [t.name for t in queries.list_trains(session)]
 
 
-pi_view = cached_read(_pi_view)
+pi_view = cached_read(_pi_view, copy=False)  # frozen: shared, not copied per run
 report_documents = cached_read(_report_documents)
 train_names = cached_read(_train_names)
 trains = cached_read(queries.list_trains)

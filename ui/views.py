@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 import streamlit as st
+from streamlit import dataframe_util
 
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.model import (
@@ -30,7 +31,13 @@ from core.model import (
 from db.engine import write_session
 from db.writes import DuplicateSubmission, claim_submission, score_outcome
 from ui import reads
-from ui.charts import progress_bars, sparkline
+from ui.charts import (
+    predictability_chart,
+    progress_bars,
+    readings_frame,
+    sparkline,
+    target_chart_for,
+)
 from ui.data import clear_reads
 from ui.filters import as_of_picker, copy_link, param_select
 from ui.forms import show_conflict, show_problems
@@ -446,7 +453,7 @@ def outcome_card(
         if outcome.targets:
             left, right = st.columns([3, 2], gap="medium")
             with left:
-                show_chart(progress_bars(target_rows(outcome), width=320))
+                show_chart("progress_bars", target_rows(outcome), width=320)
             with right:
                 for target in outcome.targets:
                     metric = snapshot.metrics.get(target.metric_id)
@@ -456,14 +463,14 @@ def outcome_card(
                         help=escape_markdown(target.reason),
                     )
                     show_chart(
-                        sparkline(
-                            snapshot.readings.get(target.metric_id, ()),
-                            as_of=as_of,
-                            health=target.health,
-                            unit=metric.unit if metric else "",
-                            decimals=metric.decimals if metric else 1,
-                            height=34,
-                        )
+                        "sparkline",
+                        # A frame, which the cache hashes in one go, not point by point.
+                        readings_frame(snapshot.readings.get(target.metric_id, ())),
+                        as_of=as_of,
+                        health=target.health,
+                        unit=metric.unit if metric else "",
+                        decimals=metric.decimals if metric else 1,
+                        height=34,
                     )
 
         hypotheses = {h.id: h for h in spec.hypotheses} if spec else {}
@@ -692,14 +699,43 @@ def present_interval(raw: str | None) -> int:
 # ---------------------------------------------------------------- charts
 
 
-def show_chart(chart: alt.TopLevelMixin) -> None:
-    """Draw an Altair chart from ui.charts. Its spec is converted without Altair's schema
-    validation (the builders are validated by their own tests): validating costs about ten
-    times the conversion itself, and a team page draws a chart per target."""
+# The chart builders a page draws through `show_chart`, by name (a cache key part).
+CHARTS: dict[str, Callable[..., alt.TopLevelMixin]] = {
+    "target": target_chart_for,
+    "sparkline": sparkline,
+    "progress_bars": progress_bars,
+    "predictability": predictability_chart,
+}
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """An Altair chart from ui.charts as the Vega-Lite spec the page draws. Converted
+    without Altair's schema validation (the builders are validated by their own tests):
+    validating costs about ten times the conversion itself."""
     with alt.theme.enable("none") if alt.theme.active == "default" else nullcontext():
         spec = chart.to_dict(validate=False)
     if "title" in spec:
         # Fitted to the page's width, Vega places a title with a subtitle partly above the
         # drawing area; room at the top keeps it whole.
         spec.setdefault("padding", {"top": 24, "left": 5, "right": 5, "bottom": 5})
-    st.vega_lite_chart(spec, width="stretch")
+    return spec
+
+
+@st.cache_data(max_entries=2_000, show_spinner=False)
+def _cached_spec(builder: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    spec = chart_spec(CHARTS[builder](*args, **kwargs))
+    # st.vega_lite_chart turns each of the spec's datasets into Arrow bytes, on every run
+    # (a target chart has a dozen layers); it passes bytes through as they are, so the
+    # cache keeps them converted, by Streamlit's own converter.
+    datasets = spec.get("datasets", {})
+    for name, values in datasets.items():
+        datasets[name] = dataframe_util.convert_anything_to_arrow_bytes(values)
+    return spec
+
+
+def show_chart(builder: str, *args: Any, **kwargs: Any) -> None:
+    """Draw `CHARTS[builder](*args, **kwargs)`. The spec is cached by those arguments (the
+    data itself, so a new reading is a new key): building an Altair chart of many layers
+    took most of a warm run of the outcome and team pages (bench/RESULTS.md), and a
+    rerun, another visitor or a presentation's next round draws the same charts."""
+    st.vega_lite_chart(_cached_spec(builder, args, kwargs), width="stretch")

@@ -285,6 +285,9 @@ def test_target_chart_from_core_values_converts_forecast_progress_to_units() -> 
     forecast = _rows(out, _layers(out)["forecast"])
     assert forecast[-1]["value"] == 25.0
     assert forecast[-1]["date"].startswith("2026-12-18")
+    # The outcome page's PNG download builds the same chart when it is asked for.
+    png = charts.target_chart_png(spec, status, metric, _readings(range(0, 21, 7)), as_of=AS_OF)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_release_markers_carry_their_hypotheses_for_the_metric() -> None:
