@@ -227,9 +227,7 @@ def choose(page: Any, label: str, option: str) -> None:
     page.get_by_role("option", name=re.compile(rf"^{re.escape(option)}")).click()
 
 
-def test_team_choices_carry_keys_between_pages_with_other_teams(
-    page: Any, record_app: App
-) -> None:
+def test_team_choices_carry_keys_between_pages_with_other_teams(page: Any, record_app: App) -> None:
     """The Team page offers every team, Record only the editor's; one URL parameter (and
     one select box key) serves both. Each pick must write that team's key."""
     sidebar = page.locator("[data-testid='stSidebar']")
