@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import shlex
 import sys
 import tempfile
@@ -251,6 +252,7 @@ def load_figures(
         server.rss_mb,
         ws.url,
         targets,
+        server_pid=server.pid,
         sessions=args.sessions,
         writers=args.writers,
         rounds=args.rounds,
@@ -298,6 +300,13 @@ def load_figures(
             f"({len(one_line_loaded.errors)} failed visits)",
             one_line_loaded.p95,
             one_line.p95,
+            "s",
+        ),
+        Figure(
+            f"CPU used during the {args.sessions}-session burst: the app's server vs the "
+            f"browser ({result.loaded.seconds:.0f} s of wall time on {os.cpu_count()} CPUs)",
+            result.loaded.server_cpu_s or 0.0,
+            result.loaded.browser_cpu_s,
             "s",
         ),
         Figure(

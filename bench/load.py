@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import os
 import queue
+import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.browser import Target, VisitFailed, launch, visit
@@ -31,6 +34,10 @@ class SessionTimes:
     timed_out: tuple[float, ...]
     sessions: int
     seconds: float
+    # Where the machine's CPU went meanwhile: the browser (Chromium and Playwright's
+    # driver) and the app's server process (None when not known).
+    browser_cpu_s: float = 0.0
+    server_cpu_s: float | None = None
 
     @property
     def visits(self) -> int:
@@ -96,6 +103,18 @@ async def _session(
     return times, errors
 
 
+def process_cpu_s(pid: int) -> float:
+    """User and system CPU seconds a running process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's ended (and waited-for) descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def run_sessions(
     base_url: str,
     targets: Sequence[Target],
@@ -104,11 +123,16 @@ async def run_sessions(
     rounds: int,
     timeout_s: float,
     ramp_s: float = 0.0,
+    server_pid: int | None = None,
 ) -> SessionTimes:
     """`sessions` concurrent sessions in one Chromium, starting evenly over `ramp_s`
-    seconds (0: all at once); each visit timed as in the time-to-content figure."""
+    seconds (0: all at once); each visit timed as in the time-to-content figure. The
+    browser's CPU time is counted once its driver has ended (Chromium's processes are
+    the driver's children, so their time is added to it as they end)."""
     from playwright.async_api import async_playwright
 
+    children_before = _children_cpu_s()
+    server_before = process_cpu_s(server_pid) if server_pid else None
     async with async_playwright() as playwright:
         browser = await launch(playwright)
         try:
@@ -130,6 +154,11 @@ async def run_sessions(
             seconds = time.perf_counter() - started
         finally:
             await browser.close()
+    server_cpu = (
+        process_cpu_s(server_pid) - server_before
+        if server_pid and server_before is not None
+        else None
+    )
     times = tuple(t for result in results for t in result[0])
     failed = [e for result in results for e in result[1]]
     return SessionTimes(
@@ -138,6 +167,8 @@ async def run_sessions(
         timed_out=tuple(e.elapsed for e in failed if e.timed_out),
         sessions=sessions,
         seconds=seconds,
+        browser_cpu_s=_children_cpu_s() - children_before,
+        server_cpu_s=server_cpu,
     )
 
 
@@ -147,6 +178,7 @@ def measure_load(
     database_url: str,
     targets: Sequence[Target],
     *,
+    server_pid: int | None = None,
     sessions: int,
     writers: int,
     rounds: int,
@@ -187,6 +219,7 @@ def measure_load(
                 rounds=rounds,
                 timeout_s=timeout_s,
                 ramp_s=ramp_s,
+                server_pid=server_pid,
             )
         )
     finally:

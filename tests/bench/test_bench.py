@@ -378,3 +378,31 @@ def test_time_to_content_of_the_floor_page(tmp_path: Path) -> None:
 
     assert (target.charts, target.tables) == (0, 0)
     assert seconds > 0 and rss > 0
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_concurrent_sessions_count_visits_and_where_the_cpu_went(tmp_path: Path) -> None:
+    from bench.browser import CHROMIUM, FLOOR_TARGET, floor_server
+    from bench.load import process_cpu_s, run_sessions
+
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+    with floor_server(tmp_path / "floor", log_path=tmp_path / "floor.log") as server:
+        before = process_cpu_s(server.pid)
+        times = asyncio.run(
+            run_sessions(
+                server.base_url,
+                [FLOOR_TARGET],
+                sessions=2,
+                rounds=2,
+                timeout_s=60,
+                server_pid=server.pid,
+            )
+        )
+        after = process_cpu_s(server.pid)
+
+    assert times.visits == 4 and len(times.times) == 4 and not times.errors
+    assert times.browser_cpu_s > 0  # Chromium's time, added up as its processes ended
+    assert times.server_cpu_s is not None and 0 < times.server_cpu_s <= after - before
