@@ -376,7 +376,10 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "waited. Sessions start "
         + (f"evenly over {args.ramp:g} s" if args.ramp else "all at once")
         + ". The sessions' Chromium and the server share this machine's CPUs: for "
-        "comparison the same burst (no writers) also runs on the one-line page.",
+        "comparison the same burst (no writers) also runs on the one-line page. CPU "
+        "during the burst: the server process's user and system time from /proc, against "
+        "the browser's (Playwright's driver and Chromium) as the rusage of this process's "
+        "ended children, so a browser process nobody waited for is not counted.",
         "Memory: the server process's resident memory (psutil when installed, else VmRSS "
         "in /proc) right after the single session and right after the load.",
     ]
