@@ -46,8 +46,12 @@ def param_select(
         return None
     value = requested or (default if default in options else options[0])
     key = f"filter.{param}"
-    if st.session_state.get(key) != value:
-        st.session_state[key] = value
+    # Set on every run, equal or not: only a value set this run is sent to the browser
+    # (`set_value`). The browser keeps its own value per widget id, and a keyed widget's
+    # id is its key alone, the same on every page; skipping an equal value let it show
+    # and hold a choice from earlier, and picking that choice then sent nothing (the
+    # long-session test: the PI select showed PI 27.1 over a PI 26.3 page, dead).
+    st.session_state[key] = value
     where.selectbox(
         label,
         list(options),
@@ -83,8 +87,7 @@ def as_of_picker(*, container: Any = None, today: dt.date | None = None) -> dt.d
         chosen = None
     key = "filter.as_of"
     value = chosen or today
-    if st.session_state.get(key) != value:
-        st.session_state[key] = value
+    st.session_state[key] = value  # on every run: see param_select
     where.date_input(
         "As of",
         key=key,
