@@ -207,6 +207,8 @@ def _read_document(source: Path) -> dict[str, Any]:
         raise _refuse(f"{neither} (it is not text).") from error
     except json.JSONDecodeError as error:
         raise _refuse(f"{neither} (not JSON: {error}).") from error
+    except RecursionError as error:  # about 1,000 levels: past Python's parser
+        raise _refuse(f"{neither} (JSON nested too deeply).") from error
     if isinstance(document, dict) and document.get("format") == WORKSPACE_FORMAT:
         raise _refuse("is a workspace export, not a backup: use import-workspace for it.")
     if not isinstance(document, dict) or document.get("format") != BACKUP_FORMAT:

@@ -267,6 +267,10 @@ def _bad_json_backup(path: Path, good: Path) -> None:
     path.write_text(json.dumps(document), "utf-8")
 
 
+def _deep_json(path: Path, good: Path) -> None:
+    path.write_text("[" * 5000 + "]" * 5000, "utf-8")  # past Python's JSON parser
+
+
 BAD_SOURCES: list[tuple[str, Callable[[Path, Path], None], str]] = [
     ("random bytes", _random_bytes, "neither a SQLite backup nor a JSON backup"),
     ("truncated copy", _truncated, "SQLite"),
@@ -278,6 +282,7 @@ BAD_SOURCES: list[tuple[str, Callable[[Path, Path], None], str]] = [
     ("workspace export", _workspace_json, "use import-workspace"),
     ("other JSON", _other_json, "not a backup of Outcome Board"),
     ("JSON backup with a bad reading", _bad_json_backup, "value"),
+    ("JSON nested too deeply", _deep_json, "nested too deeply"),
 ]
 
 
