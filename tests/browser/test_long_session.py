@@ -1,5 +1,6 @@
-"""A browser tab left open for half an hour of use (`OUTCOMES_LONG_SESSION_SECONDS`,
-default 1800): an editor moves between the dashboards by the sidebar and by links, changes
+"""A browser tab left open for a long session of use (`OUTCOMES_LONG_SESSION_SECONDS`:
+180 by default so a newcomer's `python -m pytest` stays short, 600 in CI, 1800 for the
+full half hour reported in bench/RESULTS.md): an editor moves between the dashboards by the sidebar and by links, changes
 filters, records readings, logs releases and edits an outcome, with think times between,
 while the server is restarted twice (stopped, then crashed) with typed input not yet saved.
 
@@ -40,6 +41,10 @@ from tests.browser.conftest import ROOT, START_TIMEOUT_S, demo_database, free_po
 from tests.conftest import DEMO_TODAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Short by default: the restarts and the tour of every action run whatever the length;
+# CI sets 600 and the full half hour is one variable away.
+DEFAULT_SECONDS = 180.0
 
 USERNAME = "morgan"
 PASSWORD = "half an hour of use"
@@ -759,10 +764,10 @@ def outcome_versions(session: Any) -> dict[tuple[str, str], int]:
     return {(pi, key): version for pi, key, version in rows}
 
 
-def test_a_half_hour_session_with_restarts_loses_nothing_silently(
+def test_a_long_session_with_restarts_loses_nothing_silently(
     page: Any, long_session_app: Server
 ) -> None:
-    duration = float(os.environ.get("OUTCOMES_LONG_SESSION_SECONDS") or 1800)
+    duration = float(os.environ.get("OUTCOMES_LONG_SESSION_SECONDS") or DEFAULT_SECONDS)
     server = long_session_app
     console = Console()
     console.watch(page)
