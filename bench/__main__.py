@@ -1,12 +1,14 @@
 """The benchmark suite: every figure of issue 7 against its floor, measured in one run on
 one scaled workspace, printed as a table and written to bench/RESULTS.md.
 
-    python -m bench [--quick] [--db PATH] [--only browser,pages,...] [--repeat N]
+    python -m bench [--quick] [--db PATH] [--only browser,pages,...] [--load] [--repeat N]
 
 Figures: report (PI report queries vs hand-written SQL), import (100,000-row CSV vs raw
 executemany), pages (AppTest page runs, cold and warm, vs a one-line page), browser
-(time-to-content in Chromium vs a one-line page), load (concurrent sessions while writers
-record readings, and the server's memory). Only a run of every figure at full size
+(time-to-content in Chromium on a cold and a warm cache vs a same-elements floor per
+dashboard, with a one-line page beside), load (protocol-level sessions at 1, 20 and 50 at
+once while writers record readings: page-run percentiles, errors, server CPU and memory per
+session; `--load` runs only this). Only a run of every figure at full size
 rewrites bench/RESULTS.md; other runs print, and write Markdown only with --out."""
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +35,10 @@ from bench.workspace import (
 )
 
 if TYPE_CHECKING:
-    from bench.browser import Server, Target
+    from bench.browser import Server
+    from bench.floors import Floor
+    from bench.load import Plan
+    from bench.workspace import PageSpec
 
 FIGURES = ("report", "import", "pages", "browser", "load")
 ALIASES = {"memory": "load"}
@@ -44,7 +49,9 @@ AIM_COLD = 4.0
 AIM_REPORT = 2.0
 AIM_IMPORT = 3.0
 AIM_LOAD_P95 = 3.0
-LOAD_PAGES = ("overview", "team")
+AIM_LOAD_P95_AT = 20  # the aim: 20 sessions' p95 within 3x one session's
+LOAD_LEVELS = (1, 20, 50)
+THINK_S = 5.0
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -74,10 +81,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--import-repeat", type=int, default=3, help="imports on fresh copies (default 3)"
     )
     parser.add_argument("--import-rows", type=int, default=100_000, help="default 100000")
-    parser.add_argument("--sessions", type=int, default=20, help="load: browser sessions")
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="only the protocol-level load (the same as --only load)",
+    )
+    parser.add_argument(
+        "--sessions",
+        type=_levels,
+        default=LOAD_LEVELS,
+        help="load: comma-separated levels of concurrent protocol sessions, the first the "
+        "baseline (default 1,20,50)",
+    )
     parser.add_argument("--writers", type=int, default=4, help="load: writer processes")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="load: visits of each page per session (default 3)"
+        "--rounds", type=int, default=3, help="load: page cycles per session (default 3)"
     )
     parser.add_argument(
         "--writer-pause",
@@ -92,10 +110,32 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="load: seconds over which the sessions start, evenly (default 0: all at once)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=120, help="seconds before a browser visit fails"
+        "--think",
+        type=float,
+        default=THINK_S,
+        help=f"load: a session's mean pause after each page run, seconds (default {THINK_S:g})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120,
+        help="seconds before a browser visit or a page run fails",
     )
     parser.add_argument("--out", type=Path, help="write the Markdown table here")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.load:
+        args.only = ("load",)
+    return args
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        levels = ()
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give session counts such as 1,20,50")
+    return levels
 
 
 def _figure_list(text: str) -> tuple[str, ...]:
@@ -193,145 +233,203 @@ def page_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) ->
 def browser_and_load_figures(
     ws: BenchWorkspace, args: argparse.Namespace, workdir: Path, only: Sequence[str]
 ) -> list[Figure]:
-    """The app and the one-line page each under `streamlit run`, for the browser figure
-    and then the load (which also runs its burst on the one-line page)."""
-    from bench.browser import app_server, floor_server, page_target
+    """The browser figure (the app and the floors, each under `streamlit run`), then the
+    load on a fresh app server (so its memory is the load's alone)."""
+    from bench.browser import app_server, floor_server
 
     figures: list[Figure] = []
-    targets = [page_target(page) for page in dashboard_pages(ws)]
-    with (
-        app_server(ws.url, log_path=workdir / "app.log") as server,
-        floor_server(workdir / "floor", log_path=workdir / "floor.log") as floor,
-    ):
-        if "browser" in only:
-            browser_rows, targets = browser_figures(server, floor, targets, args)
-            figures += browser_rows
-        if "load" in only:
-            load_targets = [t for t in targets if t.name in LOAD_PAGES]
-            if "browser" not in only:
-                load_targets = asyncio.run(_calibrated(server.base_url, load_targets, args))
-            figures += load_figures(ws, server, floor, load_targets, args)
+    if "browser" in only:
+        with app_server(ws.url, log_path=workdir / "app.log") as server:
+            floors = asyncio.run(_floors(server.base_url, dashboard_pages(ws), args))
+            with floor_server(
+                workdir / "floors", log_path=workdir / "floors.log", floors=floors
+            ) as floor:
+                figures += browser_figures(server, floor, dashboard_pages(ws), floors, args)
+    if "load" in only:
+        with (
+            app_server(ws.url, log_path=workdir / "load-app.log") as server,
+            floor_server(workdir / "one-line", log_path=workdir / "one-line.log") as floor,
+        ):
+            figures += load_figures(ws, server, floor, args)
     return figures
 
 
-def browser_figures(
-    server: Server, floor: Server, targets: Sequence[Target], args: argparse.Namespace
-) -> tuple[list[Figure], list[Target]]:
-    from bench.browser import measure_browser
+async def _floors(
+    base_url: str, pages: Sequence[PageSpec], args: argparse.Namespace
+) -> dict[str, Floor]:
+    """Each dashboard's same-elements floor, from one run of it (bench.floors)."""
+    from bench.floors import floor_for
+    from bench.protocol import Session
 
-    times, ready = asyncio.run(
+    floors = {}
+    for page in pages:
+        timeout = args.timeout * 3  # a page's first run on a fresh server imports its modules
+        async with Session(base_url, first_url=page.url, timeout_s=timeout) as session:
+            floors[page.name] = floor_for(page.name, await session.open(page.url))
+        if floors[page.name].skipped:
+            print(f"floor {page.name}: not reproduced: {', '.join(floors[page.name].skipped)}")
+    return floors
+
+
+def browser_figures(
+    server: Server,
+    floor: Server,
+    pages: Sequence[PageSpec],
+    floors: Mapping[str, Floor],
+    args: argparse.Namespace,
+) -> list[Figure]:
+    from bench.browser import FLOOR_TARGET, floor_target, measure_browser, page_target
+
+    times, _ = asyncio.run(
         measure_browser(
-            server.base_url, floor.base_url, targets, repeat=args.repeat, timeout_s=args.timeout
+            server.base_url,
+            floor.base_url,
+            [page_target(page) for page in pages],
+            repeat=args.repeat,
+            timeout_s=args.timeout,
         )
     )
-    figures = [
-        Figure(
-            f"browser time-to-content: {name} ({times.drawings[name]})",
-            seconds,
-            times.floor,
-            "s",
-            AIM_BROWSER,
-        )
-        for name, seconds in times.pages.items()
-    ]
-    return figures, ready
+    figures = []
+    for cache in ("cold", "warm"):
+        medians = getattr(times, cache)
+        for page in pages:
+            own = floor_target(page.name).name
+            skipped = floors[page.name].skipped
+            note = f"; floor lacks {', '.join(skipped)}" if skipped else ""
+            figures.append(
+                Figure(
+                    f"browser time-to-content, {cache} cache: {page.name} "
+                    f"({times.drawings[page.name]}) vs its same-elements floor "
+                    f"({times.drawings[own]}{note})",
+                    medians[page.name],
+                    medians[own],
+                    "s",
+                    AIM_BROWSER,
+                    second_floor=medians[FLOOR_TARGET.name],
+                )
+            )
+    return figures
+
+
+def load_plan(ws: BenchWorkspace, args: argparse.Namespace) -> Plan:
+    from bench.load import WorkspaceNames, dashboard_plan
+    from bench.workspace import team_outcomes
+
+    teams = team_outcomes(ws)
+    if len(teams) < 2:
+        raise SystemExit(f"load: {ws.pi} needs two teams with outcomes, has {len(teams)}")
+    names = WorkspaceNames(pi=ws.pi, as_of=ws.today, teams=tuple(teams))
+    return dashboard_plan(names, rounds=args.rounds)
 
 
 def load_figures(
-    ws: BenchWorkspace,
-    server: Server,
-    floor: Server,
-    targets: Sequence[Target],
-    args: argparse.Namespace,
+    ws: BenchWorkspace, server: Server, floor: Server, args: argparse.Namespace
 ) -> list[Figure]:
-    from bench.browser import FLOOR_TARGET
-    from bench.load import measure_floor_load, measure_load
+    from bench.load import measure_load, measure_one_line
 
+    plan = load_plan(ws, args)
+    levels: tuple[int, ...] = args.sessions
     result = measure_load(
         server.base_url,
-        server.rss_mb,
-        ws.url,
-        targets,
-        server_pid=server.pid,
-        sessions=args.sessions,
+        plan,
+        database_url=ws.url,
+        levels=levels,
         writers=args.writers,
-        rounds=args.rounds,
         timeout_s=args.timeout,
         first_day=ws.today + dt.timedelta(days=1),
         writer_pause_s=args.writer_pause,
+        think_s=args.think,
         ramp_s=args.ramp,
+        server_pid=server.pid,
+        server_rss=server.rss_mb,
     )
     for line in result.error_lines()[:10]:
         print(f"load error: {line}")
-    one_line, one_line_loaded = measure_floor_load(
+    runs_per_session = sum(len(plan.visits(0, r)) for r in range(plan.rounds))
+    print("[load] the one-line page at the same levels ...", flush=True)
+    one_line = measure_one_line(
         floor.base_url,
-        FLOOR_TARGET,
-        sessions=args.sessions,
-        visits=args.rounds * len(targets),
+        levels=levels,
+        runs=runs_per_session,
         timeout_s=args.timeout,
+        think_s=args.think,
         ramp_s=args.ramp,
+        server_pid=floor.pid,
     )
-    who = f"{args.sessions} sessions + {args.writers} writers vs 1 session"
-    if result.loaded.timed_out or result.single.timed_out:
-        who += ", timeouts counted at their wait"
+    base = result.levels[0]
+    writers = f"{args.writers} writers"
+    figures: list[Figure] = []
+    for level, line in zip(result.levels, one_line, strict=True):
+        n = level.sessions
+        who = f"{n} session{'s' if n > 1 else ''} + {writers} vs {base.sessions}"
+        if level.timed_out:
+            who += ", timeouts counted at their wait"
+        figures += [
+            Figure(
+                f"protocol load p50 page run, {who}",
+                level.p50(),
+                base.p50(),
+                "s",
+                second_floor=line.p50(),
+            ),
+            Figure(
+                f"protocol load p95 page run, {who}",
+                level.p95(),
+                base.p95(),
+                "s",
+                AIM_LOAD_P95 if n == AIM_LOAD_P95_AT else None,
+                second_floor=line.p95(),
+            ),
+            Figure(
+                f"protocol load errors, {n} sessions ({level.runs} page runs)",
+                len(level.errors),
+                None,
+                "",
+                0,
+                kind=COUNT,
+            ),
+        ]
+        if level.cpu_per_session_s is not None and base.cpu_per_session_s is not None:
+            figures.append(
+                Figure(
+                    f"server CPU per session, {n} sessions ({level.server_cpu_s:.1f} s in "
+                    f"{level.seconds:.0f} s on {os.cpu_count()} CPUs; the client "
+                    f"{level.client_cpu_s:.1f} s) vs {base.sessions}",
+                    level.cpu_per_session_s,
+                    base.cpu_per_session_s,
+                    "s",
+                )
+            )
+        if level.memory_per_session_mb is not None:
+            figures.append(
+                Figure(
+                    f"server memory per open session, {n} sessions (RSS "
+                    f"{level.rss_before_mb:.0f} MB before, {level.rss_open_mb:.0f} MB with "
+                    "all open)",
+                    level.memory_per_session_mb,
+                    None,
+                    "MB",
+                )
+            )
+    top = result.levels[-1]
+    for page in top.pages():
+        if page in base.pages():
+            figures.append(
+                Figure(
+                    f"protocol load p95 by page, {top.sessions} sessions vs {base.sessions}: "
+                    f"{page}",
+                    top.p95(page),
+                    base.p95(page),
+                    "s",
+                )
+            )
     saves = sum(w.saves for w in result.writers)
-    floor_who = f"{args.sessions} sessions vs 1, no writers"
-    if one_line_loaded.timed_out or one_line.timed_out:
-        floor_who += ", timeouts counted at their wait"
-    return [
-        Figure(f"load p50 time-to-content, {who}", result.loaded.p50, result.single.p50, "s"),
+    figures.append(
         Figure(
-            f"load p95 time-to-content, {who}",
-            result.loaded.p95,
-            result.single.p95,
-            "s",
-            AIM_LOAD_P95,
-        ),
-        Figure(
-            f"load errors ({result.loaded.visits} visits, {saves} writer saves)",
-            result.errors,
-            None,
-            "",
-            0,
-            kind=COUNT,
-        ),
-        Figure(
-            f"for comparison: the one-line page's load p95, {floor_who} "
-            f"({len(one_line_loaded.errors)} failed visits)",
-            one_line_loaded.p95,
-            one_line.p95,
-            "s",
-        ),
-        Figure(
-            f"CPU used during the {args.sessions}-session burst: the app's server vs the "
-            f"browser ({result.loaded.seconds:.0f} s of wall time on {os.cpu_count()} CPUs)",
-            result.loaded.server_cpu_s or 0.0,
-            result.loaded.browser_cpu_s,
-            "s",
-        ),
-        Figure(
-            "server memory (RSS) after the load vs after one session",
-            result.rss_after_load_mb,
-            result.rss_one_session_mb,
-            "MB",
-        ),
-    ]
-
-
-async def _calibrated(
-    base_url: str, targets: Sequence[Target], args: argparse.Namespace
-) -> list[Target]:
-    """Calibration visits (see bench.browser.calibrate) when the browser figure is not run."""
-    from playwright.async_api import async_playwright
-
-    from bench.browser import calibrate, launch
-
-    async with async_playwright() as playwright:
-        browser = await launch(playwright)
-        try:
-            return [await calibrate(browser, base_url, t, timeout_s=args.timeout) for t in targets]
-        finally:
-            await browser.close()
+            f"writer saves failed ({saves} saved)", result.writer_errors, None, "", 0, kind=COUNT
+        )
+    )
+    return figures
 
 
 def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[str]:
@@ -354,34 +452,47 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "at once; floor = a one-line page (st.write) run the same way; one untimed run of "
         f"each first (module imports); median of {args.repeat}. Dashboards as an anonymous "
         "viewer (public read), Record, Plan and Admin as a signed-in admin.",
-        "Browser: bench/browser.py; `streamlit run app.py` (OUTCOMES_DEMO=false, headless, "
-        "free loopback port) and the one-line page as its own app with the same config and "
-        "flags; Debian's Chromium headless via Playwright, a fresh context per visit, time "
-        "from page.goto until the content is drawn: script state notRunning, no status "
-        "widget, no loading skeleton, the main heading (the floor: its text) present, and "
-        "at least as many Vega charts and tables as the page draws, each drawn (a chart "
-        "with marks, as SVG marks or canvas; a table with its grid canvas), checked every "
-        "animation frame. The counts (in the figure's name) come from one untimed "
-        "calibration visit per page (which also fills the server's read caches, kept "
-        f"{READ_TTL_SECONDS} s, as earlier visitors would). Visits go floor, then each "
-        f"page, in turns; median of {args.repeat}.",
-        f"Load: bench/load.py; one session visiting overview and team {args.rounds} times "
-        f"each, then {args.sessions} concurrent sessions (contexts in one Chromium) doing "
-        f"the same while {args.writers} processes save readings through "
+        "Browser: bench/browser.py and bench/floors.py; `streamlit run app.py` "
+        "(OUTCOMES_DEMO=false, headless, free loopback port) and the floors as an app of "
+        "their own with the same config and flags: the one-line page (st.write) and, per "
+        "dashboard, a same-elements floor generated from one run of that page read over "
+        "the protocol (the same headings, markdown, text, alerts, filter widgets and page "
+        "links word for word; one Vega chart and one table with three rows of trivial "
+        "data; one of every other element and block kind). Debian's Chromium headless via "
+        "Playwright, time from page.goto until the content is drawn: script state "
+        "notRunning, no status widget, no loading skeleton, the main heading (the one-line "
+        "page: its text) present, and at least as many Vega charts and tables as the page "
+        "draws, each drawn (a chart with marks, as SVG marks or canvas; a table with its "
+        "grid canvas), checked every animation frame. The counts (in the figure's name) "
+        "come from one untimed calibration visit per page (which also fills the server's "
+        f"read caches, kept {READ_TTL_SECONDS} s, as earlier visitors would). Cold cache: "
+        "a fresh browser context per visit; warm cache: a new tab in a context kept per "
+        "page that opened it once before (its HTTP cache holds the frontend's JavaScript "
+        "and CSS). Each round visits the one-line page, then each floor and its page, "
+        f"cold, then the same warm; median of {args.repeat} rounds. The ratio is to the "
+        "same-elements floor; the one-line floor and the ratio to it are beside.",
+        f"Load: bench/load.py over bench/protocol.py (a client of Streamlit's websocket "
+        "protocol, no browser: see its docstring). Per level of concurrency "
+        f"({', '.join(str(n) for n in args.sessions)} sessions, the first the baseline), "
+        f"each session cycles {args.rounds} times through the overview, a team's page, "
+        "another team picked in its Team filter (a widget state, as a person picks it), "
+        "that team's outcome and the review, with the as-of date a day earlier each "
+        "round and sessions starting on different teams, each page run followed by a "
+        f"think time of 0.5-1.5 x {args.think:g} s (seeded); sessions start "
+        + (f"evenly over {args.ramp:g} s" if args.ramp else "all at once")
+        + f". Throughout, {args.writers} processes save readings through "
         f"db.writes.record_readings ({SAVE_SIZE} a save, {args.writer_pause:g} s apart, "
         "dated after the as-of date so the pages' numbers stay the same; removed after the "
-        "run); time-to-content as above; errors = failed visits (a timeout after "
-        f"{args.timeout:g} s, a browser error, a Streamlit exception element) plus failed "
-        "saves; a visit that timed out also counts in the percentiles at the time it "
-        "waited. Sessions start "
-        + (f"evenly over {args.ramp:g} s" if args.ramp else "all at once")
-        + ". The sessions' Chromium and the server share this machine's CPUs: for "
-        "comparison the same burst (no writers) also runs on the one-line page. CPU "
-        "during the burst: the server process's user and system time from /proc, against "
-        "the browser's (Playwright's driver and Chromium) as the rusage of this process's "
-        "ended children, so a browser process nobody waited for is not counted.",
-        "Memory: the server process's resident memory (psutil when installed, else VmRSS "
-        "in /proc) right after the single session and right after the load.",
+        "run). A page run's time: from sending rerun_script to receiving script_finished "
+        "(the last delta of the run). Errors: runs that timed out (after "
+        f"{args.timeout:g} s; also counted in the percentiles at their wait), lost their "
+        "connection, did not finish, drew a Streamlit exception, or lacked the page's "
+        "expected heading; a failed run's session reconnects. Server CPU: the server "
+        "process's user and system time from /proc over the level, per session; the "
+        "client's own CPU (this process) is in the name. Memory per open session: the "
+        "server's RSS with every session of the level still connected, minus before "
+        "they connected, per session. Beside each percentile: the one-line page at the "
+        "same level (no writers), what Streamlit itself costs at that concurrency.",
     ]
 
 

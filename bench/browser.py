@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,8 +16,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from bench.floors import Floor, write_floor_app
 from bench.table import median
-from bench.workspace import FLOOR_SCRIPT, PageSpec
+from bench.workspace import PageSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -209,14 +209,12 @@ def app_server(database_url: str, *, log_path: Path) -> Server:
     return Server(ROOT / "app.py", log_path=log_path, env=env)
 
 
-def floor_server(folder: Path, *, log_path: Path) -> Server:
-    """The one-line page as an app of its own, with the app's .streamlit/config.toml."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / ".streamlit").mkdir(exist_ok=True)
-    shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
-    script = folder / "app.py"
-    script.write_text(FLOOR_SCRIPT)
-    return Server(script, log_path=log_path)
+def floor_server(
+    folder: Path, *, log_path: Path, floors: Mapping[str, Floor] | None = None
+) -> Server:
+    """The floors as an app of their own, with the app's .streamlit/config.toml: the
+    one-line page at `/` and each same-elements floor at `/floor_<page>`."""
+    return Server(write_floor_app(folder, floors or {}), log_path=log_path)
 
 
 def rss_mb(pid: int) -> float:
@@ -313,12 +311,29 @@ async def calibrate(browser: Any, base_url: str, target: Target, *, timeout_s: f
         await context.close()
 
 
+async def warm_visit(context: Any, base_url: str, target: Target, *, timeout_s: float) -> float:
+    """One visit in a new tab of a context that opened the page before: its HTTP cache
+    holds the frontend's JavaScript and CSS, as a stakeholder's browser does who opens
+    such links every day (cookies kept too; a new tab is a new Streamlit session)."""
+    page = await context.new_page()
+    try:
+        return await visit(page, base_url, target, timeout_s=timeout_s)
+    finally:
+        await page.close()
+
+
+def floor_target(name: str) -> Target:
+    """The same-elements floor of page `name` (bench.floors), on the floors' server."""
+    return Target(f"floor {name}", f"/floor_{name}")
+
+
 @dataclass(frozen=True)
 class BrowserTimes:
-    """Median time-to-content of each page and of the floor."""
+    """Median time-to-content on a cold and on a warm browser cache of each page, of its
+    same-elements floor (`floor <page>`) and of the one-line page (`floor`)."""
 
-    pages: dict[str, float]
-    floor: float
+    cold: dict[str, float]
+    warm: dict[str, float]
     drawings: dict[str, str]
     runs: int
 
@@ -331,33 +346,53 @@ async def measure_browser(
     repeat: int,
     timeout_s: float,
 ) -> tuple[BrowserTimes, list[Target]]:
-    """Calibrate every page, then `repeat` rounds of one fresh-context visit to the floor
-    and to each page in turn; medians. Returns the calibrated targets too."""
+    """Calibrate the one-line page, every page and its floor; open one warm context per
+    target (primed by one visit); then `repeat` rounds, each of a cold visit (a fresh
+    context) to every target in turn (one-line page, then each floor and its page) and a
+    warm visit to every target in turn; medians. Returns the calibrated pages too."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await launch(playwright)
+        contexts: list[Any] = []
         try:
-            floor = await calibrate(browser, floor_url, FLOOR_TARGET, timeout_s=timeout_s)
-            ready = [
-                await calibrate(browser, base_url, target, timeout_s=timeout_s)
-                for target in targets
-            ]
-            times: dict[str, list[float]] = {t.name: [] for t in [floor, *ready]}
-            for _ in range(repeat):
-                times[floor.name].append(
-                    await fresh_visit(browser, floor_url, floor, timeout_s=timeout_s)
+            one_line = await calibrate(browser, floor_url, FLOOR_TARGET, timeout_s=timeout_s)
+            ready: list[Target] = []
+            everything: list[tuple[str, Target]] = [(floor_url, one_line)]
+            for target in targets:
+                floor = await calibrate(
+                    browser, floor_url, floor_target(target.name), timeout_s=timeout_s
                 )
-                for target in ready:
-                    times[target.name].append(
-                        await fresh_visit(browser, base_url, target, timeout_s=timeout_s)
+                page = await calibrate(browser, base_url, target, timeout_s=timeout_s)
+                ready.append(page)
+                everything += [(floor_url, floor), (base_url, page)]
+            warm_contexts = {}
+            for url, target in everything:
+                context = await browser.new_context()
+                contexts.append(context)
+                await warm_visit(context, url, target, timeout_s=timeout_s * COLD_TIMEOUT_FACTOR)
+                warm_contexts[target.name] = context
+            cold: dict[str, list[float]] = {t.name: [] for _, t in everything}
+            warm: dict[str, list[float]] = {t.name: [] for _, t in everything}
+            for _ in range(repeat):
+                for url, target in everything:
+                    cold[target.name].append(
+                        await fresh_visit(browser, url, target, timeout_s=timeout_s)
+                    )
+                for url, target in everything:
+                    warm[target.name].append(
+                        await warm_visit(
+                            warm_contexts[target.name], url, target, timeout_s=timeout_s
+                        )
                     )
         finally:
+            for context in contexts:
+                await context.close()
             await browser.close()
     result = BrowserTimes(
-        pages={t.name: median(times[t.name]) for t in ready},
-        floor=median(times[floor.name]),
-        drawings={t.name: t.drawings for t in ready},
+        cold={name: median(times) for name, times in cold.items()},
+        warm={name: median(times) for name, times in warm.items()},
+        drawings={t.name: t.drawings for _, t in everything},
         runs=repeat,
     )
     return result, ready

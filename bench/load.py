@@ -1,105 +1,234 @@
-"""Load: concurrent browser sessions on the overview and team pages while writer processes
-record readings into the same database; time-to-content percentiles, errors, and the
-server's memory."""
+"""Load at the protocol level: concurrent sessions of bench.protocol's client (each one
+browser tab's websocket and messages, no browser) cycling overview, team, outcome and
+review with changing filters, while writer processes record readings into the same
+database; per level of concurrency the p50/p95 time to a page run's last delta, the
+errors, and the server's CPU and memory per session.
+
+This replaced the Chromium load of issue 7 (20 browser contexts on the server's 2 CPUs,
+which measured Chromium: see FACTS.md); browser time-to-content stays in bench.browser."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
 import queue
-import resource
+import random
+import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from bench.browser import Target, VisitFailed, launch, visit
+from bench.protocol import PageRun, RunFailed, Session
 from bench.table import percentile
 from bench.writers import WriterReport, write_until_stopped
 
 WRITER_WARMUP_S = 1.0  # writers are busy before the first session opens a page
 WRITER_STOP_TIMEOUT_S = 120  # to finish the save in hand after the stop
+HOLD_TIMEOUT_S = 60  # how long finished sessions stay connected for the memory reading
+SEED = 42  # think times and the sessions' choices: the same every run
 
 
 @dataclass(frozen=True)
-class SessionTimes:
-    """Every visit's time-to-content, the visits that failed, and how long the visits
-    that timed out had waited (at least their time to content, were it drawn later)."""
+class Visit:
+    """One page run a session asks for: open `url` (path and query), or, with `pick`,
+    change the filter labelled pick[0] on the open page to the option pick[1]. The run
+    must show `expect` among its headings, markdown, text or alerts."""
 
-    times: tuple[float, ...]
+    page: str  # the name it is reported under
+    url: str = ""
+    pick: tuple[str, str] | None = None
+    expect: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a load level's sessions open: `visits(session, round)` gives one session's
+    visits in one round."""
+
+    visits: Callable[[int, int], list[Visit]]
+    rounds: int
+
+
+def unescape(text: str) -> str:
+    """Markdown-escaped text (`PI 26\\.4`) as a reader sees it."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def shows(run: PageRun, expected: str) -> bool:
+    return not expected or any(expected in unescape(text) for text in run.texts())
+
+
+@dataclass(frozen=True)
+class WorkspaceNames:
+    """The names a load plan opens pages with: the PI, the as-of date, and the PI's
+    teams (key, name, first outcome key) that have team outcomes."""
+
+    pi: str
+    as_of: dt.date
+    teams: tuple[tuple[str, str, str], ...]
+
+
+def dashboard_plan(names: WorkspaceNames, *, rounds: int) -> Plan:
+    """Each round: the overview; a team's page; another team picked in its Team filter
+    (the widget, as a person does); that team's outcome; the review, as of a date that
+    moves back a day each round. Sessions start on different teams."""
+    teams = names.teams
+
+    def visits(session: int, round_: int) -> list[Visit]:
+        first = teams[(session + round_) % len(teams)]
+        second = teams[(session + round_ + 1) % len(teams)]
+        as_of = names.as_of - dt.timedelta(days=round_)
+        day = as_of.isoformat()
+        return [
+            Visit("overview", "/?" + urlencode({"pi": names.pi, "as_of": day}), expect="overview"),
+            Visit(
+                "team",
+                "/team?" + urlencode({"team": first[0], "pi": names.pi, "as_of": day}),
+                expect=first[1],
+            ),
+            Visit("team (filter)", pick=("Team", second[1]), expect=second[1]),
+            Visit(
+                "outcome",
+                "/outcome?"
+                + urlencode(
+                    {"pi": names.pi, "team": second[0], "outcome": second[2], "as_of": day}
+                ),
+                expect=second[2],
+            ),
+            Visit(
+                "review", "/review?" + urlencode({"pi": names.pi, "as_of": day}), expect="review"
+            ),
+        ]
+
+    return Plan(visits, rounds)
+
+
+def one_line_plan(*, runs: int, expect: str = "hello") -> Plan:
+    """The one-line page, `runs` times a session (one round)."""
+    return Plan(lambda session, round_: [Visit("one-line", "/", expect=expect)] * runs, 1)
+
+
+@dataclass(frozen=True)
+class LevelTimes:
+    """One level of concurrency: every finished run's seconds (by page), the failed runs,
+    how long the timed-out runs waited, and what the server used meanwhile."""
+
+    sessions: int
+    times: tuple[tuple[str, float], ...]
     errors: tuple[str, ...]
     timed_out: tuple[float, ...]
-    sessions: int
     seconds: float
-    # Where the machine's CPU went meanwhile: the browser (Chromium and Playwright's
-    # driver) and the app's server process (None when not known).
-    browser_cpu_s: float = 0.0
     server_cpu_s: float | None = None
+    client_cpu_s: float = 0.0
+    rss_before_mb: float | None = None
+    rss_open_mb: float | None = None  # every session still connected
 
     @property
-    def visits(self) -> int:
+    def runs(self) -> int:
         return len(self.times) + len(self.errors)
 
-    @property
-    def p50(self) -> float:
-        return percentile(self.times + self.timed_out, 0.50)
+    def _values(self, page: str | None = None) -> tuple[float, ...]:
+        chosen = tuple(t for name, t in self.times if page is None or name == page)
+        return chosen + (self.timed_out if page is None else ())
+
+    def p50(self, page: str | None = None) -> float:
+        return percentile(self._values(page), 0.50)
+
+    def p95(self, page: str | None = None) -> float:
+        return percentile(self._values(page), 0.95)
+
+    def pages(self) -> list[str]:
+        return list(dict.fromkeys(name for name, _ in self.times))
 
     @property
-    def p95(self) -> float:
-        return percentile(self.times + self.timed_out, 0.95)
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    single: SessionTimes
-    loaded: SessionTimes
-    writers: tuple[WriterReport, ...]
-    rss_one_session_mb: float
-    rss_after_load_mb: float
+    def cpu_per_session_s(self) -> float | None:
+        return None if self.server_cpu_s is None else self.server_cpu_s / self.sessions
 
     @property
-    def errors(self) -> int:
-        return len(self.loaded.errors) + sum(w.errors for w in self.writers)
+    def memory_per_session_mb(self) -> float | None:
+        if self.rss_before_mb is None or self.rss_open_mb is None:
+            return None
+        return (self.rss_open_mb - self.rss_before_mb) / self.sessions
 
-    def error_lines(self) -> list[str]:
-        lines = list(self.loaded.errors)
-        for writer in self.writers:
-            lines += [f"writer {writer.index}: {e}" for e in writer.first_errors]
-        return lines
+
+@dataclass
+class _Shared:
+    """What the sessions of one level share: the hold (keep connected until the
+    server's memory is read) and the count of sessions done."""
+
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    done: int = 0
+    all_done: asyncio.Event = field(default_factory=asyncio.Event)
+    sessions: int = 0
+
+    def finished(self) -> None:
+        self.done += 1
+        if self.done >= self.sessions:
+            self.all_done.set()
 
 
 async def _session(
-    browser: Any,
     base_url: str,
-    targets: Sequence[Target],
+    plan: Plan,
+    index: int,
     *,
-    offset: int,
-    rounds: int,
     timeout_s: float,
-    delay_s: float = 0.0,
-) -> tuple[list[float], list[VisitFailed]]:
-    """One browser session (a context with one tab) opening the targets in turn,
-    `rounds` times, starting at `offset` so that sessions spread over the pages, after
-    `delay_s` seconds."""
-    times: list[float] = []
-    errors: list[VisitFailed] = []
+    think_s: float,
+    delay_s: float,
+    shared: _Shared,
+) -> tuple[list[tuple[str, float]], list[RunFailed]]:
+    """One session: its visits, round after round, a think time (0.5x-1.5x `think_s`,
+    seeded) after each; a failed run closes the connection and the next visit opens a
+    new one (a person reloads). Stays connected until the level's memory is read."""
+    times: list[tuple[str, float]] = []
+    errors: list[RunFailed] = []
+    chooser = random.Random(SEED * 1000 + index)
+    visits = [v for r in range(plan.rounds) for v in plan.visits(index, r)]
     await asyncio.sleep(delay_s)
-    context = await browser.new_context()
+    client: Session | None = None
     try:
-        page = await context.new_page()
-        for step in range(rounds * len(targets)):
-            target = targets[(offset + step) % len(targets)]
+        for visit in visits:
             try:
-                times.append(await visit(page, base_url, target, timeout_s=timeout_s))
-            except VisitFailed as error:
-                errors.append(error)
-                await page.close()
-                page = await context.new_page()  # a stuck tab must not fail the next visits
+                if client is None:
+                    if not visit.url:
+                        raise RunFailed(
+                            f"{visit.page}: no page open to pick a filter on", elapsed=0
+                        )
+                    client = Session(base_url, first_url=visit.url, timeout_s=timeout_s)
+                    await client.connect()
+                if visit.pick is not None:
+                    run = await client.pick(*visit.pick)
+                else:
+                    run = await client.open(visit.url)
+                if not shows(run, visit.expect):
+                    raise RunFailed(
+                        f"{visit.page}: {visit.expect!r} is not on the page", elapsed=run.seconds
+                    )
+                times.append((visit.page, run.seconds))
+            except Exception as error:  # every failure counts; the session goes on
+                failed = (
+                    error
+                    if isinstance(error, RunFailed)
+                    else RunFailed(f"{visit.page}: {type(error).__name__}: {error}", elapsed=0)
+                )
+                errors.append(failed)
+                if client is not None:
+                    await client.close()
+                    client = None
+            if think_s:
+                await asyncio.sleep(think_s * chooser.uniform(0.5, 1.5))
+        shared.finished()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(shared.release.wait(), timeout=HOLD_TIMEOUT_S + timeout_s)
     finally:
-        await context.close()
+        if client is not None:
+            await client.close()
     return times, errors
 
 
@@ -109,94 +238,101 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu_s() -> float:
-    """CPU seconds of this process's ended (and waited-for) descendants."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-async def run_sessions(
+async def run_level(
     base_url: str,
-    targets: Sequence[Target],
+    plan: Plan,
     *,
     sessions: int,
-    rounds: int,
     timeout_s: float,
+    think_s: float = 0.0,
     ramp_s: float = 0.0,
     server_pid: int | None = None,
-) -> SessionTimes:
-    """`sessions` concurrent sessions in one Chromium, starting evenly over `ramp_s`
-    seconds (0: all at once); each visit timed as in the time-to-content figure. The
-    browser's CPU time is counted once its driver has ended (Chromium's processes are
-    the driver's children, so their time is added to it as they end)."""
-    from playwright.async_api import async_playwright
-
-    children_before = _children_cpu_s()
+    server_rss: Callable[[], float] | None = None,
+) -> LevelTimes:
+    """`sessions` concurrent protocol sessions, starting evenly over `ramp_s` seconds;
+    the server's CPU over the level, and its memory before and with all of them open."""
+    shared = _Shared(sessions=sessions)
+    rss_before = server_rss() if server_rss else None
     server_before = process_cpu_s(server_pid) if server_pid else None
-    async with async_playwright() as playwright:
-        browser = await launch(playwright)
-        try:
-            started = time.perf_counter()
-            results = await asyncio.gather(
-                *(
-                    _session(
-                        browser,
-                        base_url,
-                        targets,
-                        offset=i,
-                        rounds=rounds,
-                        timeout_s=timeout_s,
-                        delay_s=ramp_s * i / sessions,
-                    )
-                    for i in range(sessions)
-                )
+    client_before = time.process_time()
+    started = time.perf_counter()
+    tasks = [
+        asyncio.create_task(
+            _session(
+                base_url,
+                plan,
+                i,
+                timeout_s=timeout_s,
+                think_s=think_s,
+                delay_s=ramp_s * i / sessions,
+                shared=shared,
             )
-            seconds = time.perf_counter() - started
-        finally:
-            await browser.close()
+        )
+        for i in range(sessions)
+    ]
+    everyone = asyncio.gather(*tasks)
+    waited = asyncio.create_task(shared.all_done.wait())
+    await asyncio.wait({waited, everyone}, return_when=asyncio.FIRST_COMPLETED)
+    seconds = time.perf_counter() - started
     server_cpu = (
         process_cpu_s(server_pid) - server_before
         if server_pid and server_before is not None
         else None
     )
-    times = tuple(t for result in results for t in result[0])
+    client_cpu = time.process_time() - client_before
+    rss_open = server_rss() if server_rss else None
+    shared.release.set()
+    results = await everyone
+    waited.cancel()
     failed = [e for result in results for e in result[1]]
-    return SessionTimes(
-        times=times,
+    return LevelTimes(
+        sessions=sessions,
+        times=tuple(t for result in results for t in result[0]),
         errors=tuple(str(e) for e in failed),
         timed_out=tuple(e.elapsed for e in failed if e.timed_out),
-        sessions=sessions,
         seconds=seconds,
-        browser_cpu_s=_children_cpu_s() - children_before,
         server_cpu_s=server_cpu,
+        client_cpu_s=client_cpu,
+        rss_before_mb=rss_before,
+        rss_open_mb=rss_open,
     )
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    levels: tuple[LevelTimes, ...]
+    writers: tuple[WriterReport, ...]
+    one_line: tuple[LevelTimes, ...] = ()
+
+    @property
+    def writer_errors(self) -> int:
+        return sum(w.errors for w in self.writers)
+
+    def error_lines(self) -> list[str]:
+        lines = [f"{level.sessions} sessions: {e}" for level in self.levels for e in level.errors]
+        for writer in self.writers:
+            lines += [f"writer {writer.index}: {e}" for e in writer.first_errors]
+        return lines
 
 
 def measure_load(
     server_url: str,
-    server_rss: Callable[[], float],
-    database_url: str,
-    targets: Sequence[Target],
+    plan: Plan,
     *,
-    server_pid: int | None = None,
-    sessions: int,
+    database_url: str,
+    levels: Sequence[int],
     writers: int,
-    rounds: int,
     timeout_s: float,
     first_day: dt.date,
     writer_pause_s: float,
+    think_s: float = 0.0,
     ramp_s: float = 0.0,
+    server_pid: int | None = None,
+    server_rss: Callable[[], float] | None = None,
 ) -> LoadResult:
-    """One session alone (the floor), the server's memory after it; then `sessions`
-    sessions while `writers` processes record readings; the memory after that."""
-    single = asyncio.run(
-        run_sessions(server_url, targets, sessions=1, rounds=rounds, timeout_s=timeout_s)
-    )
-    if not single.times:
-        raise SystemExit("load: the single session drew no page: " + "; ".join(single.errors))
-    rss_one = server_rss()
-
-    spawn = multiprocessing.get_context("spawn")  # no inherited engine or browser state
+    """Every level in turn (1, 20, 50 sessions ...) while `writers` processes record
+    readings through the write path the whole time."""
+    spawn = multiprocessing.get_context("spawn")  # no inherited engine or event loop
     stop = spawn.Event()
     reports = spawn.Queue()
     processes = [
@@ -209,19 +345,33 @@ def measure_load(
     ]
     for process in processes:
         process.start()
+    results: list[LevelTimes] = []
     try:
         time.sleep(WRITER_WARMUP_S)
-        loaded = asyncio.run(
-            run_sessions(
-                server_url,
-                targets,
-                sessions=sessions,
-                rounds=rounds,
-                timeout_s=timeout_s,
-                ramp_s=ramp_s,
-                server_pid=server_pid,
-            )
+        # One untimed session through one round first: the server's first runs import
+        # the pages' modules and fill its read caches, as earlier visitors would have.
+        print("[load] warm-up session ...", flush=True)
+        warm = asyncio.run(
+            run_level(server_url, replace(plan, rounds=1), sessions=1, timeout_s=timeout_s * 3)
         )
+        if warm.errors:
+            print(f"[load] warm-up: {warm.errors[0]}", flush=True)
+        for sessions in levels:
+            print(f"[load] {sessions} sessions ...", flush=True)
+            results.append(
+                asyncio.run(
+                    run_level(
+                        server_url,
+                        plan,
+                        sessions=sessions,
+                        timeout_s=timeout_s,
+                        think_s=think_s,
+                        ramp_s=ramp_s,
+                        server_pid=server_pid,
+                        server_rss=server_rss,
+                    )
+                )
+            )
     finally:
         stop.set()
         writer_reports = _collect(reports, processes)
@@ -234,14 +384,11 @@ def measure_load(
         WriterReport(-1, 0, 0, 1, ("a writer process ended without a report",))
         for _ in range(missing)
     ]
-    if not loaded.times and not loaded.timed_out:
-        raise SystemExit("load: no session drew a page: " + "; ".join(loaded.errors[:5]))
+    if not any(level.times for level in results):
+        first = [e for level in results for e in level.errors][:5]
+        raise SystemExit("load: no session finished a page run: " + "; ".join(first))
     return LoadResult(
-        single=single,
-        loaded=loaded,
-        writers=tuple(sorted(writer_reports, key=lambda w: w.index)),
-        rss_one_session_mb=rss_one,
-        rss_after_load_mb=server_rss(),
+        levels=tuple(results), writers=tuple(sorted(writer_reports, key=lambda w: w.index))
     )
 
 
@@ -259,24 +406,29 @@ def _collect(reports: Any, processes: Sequence[Any]) -> list[WriterReport]:
     return collected
 
 
-def measure_floor_load(
+def measure_one_line(
     floor_url: str,
-    floor: Target,
     *,
-    sessions: int,
-    visits: int,
+    levels: Sequence[int],
+    runs: int,
     timeout_s: float,
+    think_s: float = 0.0,
     ramp_s: float = 0.0,
-) -> tuple[SessionTimes, SessionTimes]:
-    """The same burst on the one-line page (no writers): one session, then `sessions`,
-    each making `visits` visits. What the browsers and Streamlit cost on this machine
-    before any page of ours runs."""
-    single = asyncio.run(
-        run_sessions(floor_url, [floor], sessions=1, rounds=visits, timeout_s=timeout_s)
-    )
-    loaded = asyncio.run(
-        run_sessions(
-            floor_url, [floor], sessions=sessions, rounds=visits, timeout_s=timeout_s, ramp_s=ramp_s
+    server_pid: int | None = None,
+) -> tuple[LevelTimes, ...]:
+    """The same levels on the one-line page (no writers): what Streamlit itself costs
+    per run at that concurrency, before any page of ours runs."""
+    return tuple(
+        asyncio.run(
+            run_level(
+                floor_url,
+                one_line_plan(runs=runs),
+                sessions=sessions,
+                timeout_s=timeout_s,
+                think_s=think_s,
+                ramp_s=ramp_s,
+                server_pid=server_pid,
+            )
         )
+        for sessions in levels
     )
-    return single, loaded

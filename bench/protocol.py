@@ -230,13 +230,18 @@ class Session:
         navigation (the page's hash) after it. Returns the finished run."""
         path, _, query = url.partition("?")
         name = path.strip("/")
-        if name in self.pages:
-            return await self._rerun(path, query, page_hash=self.pages[name], timeout_s=timeout_s)
-        return await self._rerun(path, query, page_name=name, timeout_s=timeout_s)
+        try:
+            if name in self.pages:
+                return await self._rerun(
+                    path, query, page_hash=self.pages[name], timeout_s=timeout_s
+                )
+            return await self._rerun(path, query, page_name=name, timeout_s=timeout_s)
+        finally:
+            # The page now open, for a filter picked on it: new_session names the entry
+            # script on a deep link, whatever page ran, so look the page up by its path.
+            self.current_hash = self.pages.get(name, self.current_hash)
 
-    async def pick(
-        self, label: str, value: str, *, timeout_s: float | None = None
-    ) -> PageRun:
+    async def pick(self, label: str, value: str, *, timeout_s: float | None = None) -> PageRun:
         """Change the filter labelled `label` on the current page to `value`, as a person
         picking it does: every widget's state, this one changed, on the same page."""
         if self.last is None:
@@ -335,7 +340,6 @@ class Session:
             self.cache[message.hash] = message
         if kind == "new_session":
             session = message.new_session
-            self.current_hash = session.page_script_hash
             run.page_hash = session.page_script_hash
             for page in session.app_pages:
                 self.pages[page.url_pathname.strip("/")] = page.page_script_hash

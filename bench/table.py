@@ -16,6 +16,9 @@ from pathlib import Path
 RATIO = "ratio"  # met when ours / floor <= aim
 COUNT = "count"  # met when ours <= aim (errors: the aim is zero)
 COLUMNS = ("figure", "ours", "floor", "ratio", "aim", "met")
+# A second floor, for figures that have one (browser: the one-line page beside the
+# same-elements page): its columns appear only when some figure has it.
+SECOND_COLUMNS = ("one-line floor", "ratio to it")
 NOTES_HEADING = "## Notes"  # kept when RESULTS.md is rewritten: the closing notes live there
 
 
@@ -29,6 +32,13 @@ class Figure:
     unit: str  # "s", "MB" or "" (a count)
     aim: float | None = None  # None: reported, no aim
     kind: str = RATIO
+    second_floor: float | None = None  # reported beside, never judged
+
+    @property
+    def second_ratio(self) -> float | None:
+        if self.second_floor is None or self.second_floor <= 0:
+            return None
+        return self.ours / self.second_floor
 
     @property
     def ratio(self) -> float | None:
@@ -45,8 +55,15 @@ class Figure:
         ratio = self.ratio
         return None if ratio is None else ratio <= self.aim
 
-    def cells(self) -> tuple[str, ...]:
+    def cells(self, *, second: bool = False) -> tuple[str, ...]:
         ratio = self.ratio
+        extra: tuple[str, ...] = ()
+        if second:
+            other = self.second_ratio
+            extra = (
+                "—" if self.second_floor is None else format_value(self.second_floor, self.unit),
+                "—" if other is None else f"{other:.2f}x",
+            )
         return (
             self.name,
             format_value(self.ours, self.unit),
@@ -54,6 +71,7 @@ class Figure:
             "—" if ratio is None else f"{ratio:.2f}x",
             aim_text(self.aim, self.kind),
             {True: "yes", False: "NO", None: "—"}[self.met],
+            *extra,
         )
 
 
@@ -165,9 +183,15 @@ def software_versions() -> dict[str, str]:
 # ---------------------------------------------------------------- rendering
 
 
+def _columns(figures: Sequence[Figure]) -> tuple[bool, tuple[str, ...]]:
+    second = any(figure.second_floor is not None for figure in figures)
+    return second, COLUMNS + (SECOND_COLUMNS if second else ())
+
+
 def render_text(figures: Sequence[Figure], machine: Machine) -> str:
-    rows = [COLUMNS, *(figure.cells() for figure in figures)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    second, columns = _columns(figures)
+    rows = [columns, *(figure.cells(second=second) for figure in figures)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
 
     def line(row: Sequence[str]) -> str:
         first = row[0].ljust(widths[0])
@@ -186,10 +210,12 @@ def render_markdown(
     figures: Sequence[Figure], machine: Machine, *, how_measured: Sequence[str] = ()
 ) -> str:
     """The whole RESULTS.md body: the table, the machine, how it was measured."""
-    header = "| " + " | ".join(COLUMNS) + " |"
-    align = "|" + "|".join([":---", *["---:"] * (len(COLUMNS) - 2), ":---:"]) + "|"
+    second, columns = _columns(figures)
+    header = "| " + " | ".join(columns) + " |"
+    align = "|" + "|".join([":---", *["---:"] * (len(COLUMNS) - 2), ":---:"])
+    align += "".join("|---:" for _ in columns[len(COLUMNS) :]) + "|"
     body = [
-        "| " + " | ".join(_markdown_cell(cell) for cell in figure.cells()) + " |"
+        "| " + " | ".join(_markdown_cell(cell) for cell in figure.cells(second=second)) + " |"
         for figure in figures
     ]
     met = [f.met for f in figures if f.met is not None]

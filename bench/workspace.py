@@ -129,6 +129,27 @@ def describe(path: Path, *, build_seconds: float | None = None) -> BenchWorkspac
         engine.dispose()
 
 
+def team_outcomes(ws: BenchWorkspace) -> list[tuple[str, str, str]]:
+    """Each active team with outcomes in the workspace's PI: (key, name, first outcome
+    key), by team key; the load's sessions open these."""
+    from db.engine import make_engine
+
+    engine = make_engine(ws.url)
+    try:
+        with read_session(engine) as session:
+            rows = session.execute(
+                select(Team.key, Team.name, func.min(Outcome.key))
+                .join(Outcome, Outcome.team_id == Team.id)
+                .join(PI, PI.id == Outcome.pi_id)
+                .where(PI.name == ws.pi, Outcome.status != "archived", Team.active.is_(True))
+                .group_by(Team.id, Team.key, Team.name)
+                .order_by(Team.key)
+            ).all()
+            return [(key, name, outcome) for key, name, outcome in rows]
+    finally:
+        engine.dispose()
+
+
 def remove_writer_rows(path: Path) -> int:
     """Delete the readings and audit events the load's writers left; returns how many
     readings went (the workspace is the same for every run on a reused file)."""
