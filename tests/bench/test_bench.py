@@ -124,21 +124,34 @@ def test_percentile_interpolates_between_order_statistics(
     assert percentile(values, share) == pytest.approx(expected)
 
 
-def test_load_percentiles_count_timed_out_visits_at_their_wait() -> None:
-    from bench.load import SessionTimes
+def test_load_percentiles_count_timed_out_runs_at_their_wait() -> None:
+    from bench.load import LevelTimes
 
-    drawn = SessionTimes(times=(1.0, 2.0, 3.0, 4.0), errors=(), timed_out=(), sessions=2, seconds=9)
-    stuck = SessionTimes(
-        times=(1.0, 2.0, 3.0),
-        errors=("team: timed out after 120 s",),
-        timed_out=(120.0,),
+    drawn = LevelTimes(
         sessions=2,
+        times=tuple(("team", t) for t in (1.0, 2.0, 3.0, 4.0)),
+        errors=(),
+        timed_out=(),
+        seconds=9,
+    )
+    stuck = LevelTimes(
+        sessions=2,
+        times=(("team", 1.0), ("team", 2.0), ("review", 3.0)),
+        errors=("team: no script_finished within 120 s",),
+        timed_out=(120.0,),
         seconds=130,
+        server_cpu_s=6.0,
+        rss_before_mb=200.0,
+        rss_open_mb=210.0,
     )
 
-    assert drawn.p95 == pytest.approx(3.85)
-    assert stuck.p95 > 100  # the stuck visit is not dropped from the tail
-    assert stuck.visits == 4
+    assert drawn.p95() == pytest.approx(3.85)
+    assert stuck.p95() > 100  # the stuck run is not dropped from the tail
+    assert stuck.runs == 4
+    assert stuck.pages() == ["team", "review"] and stuck.p50("team") == pytest.approx(1.5)
+    assert stuck.cpu_per_session_s == pytest.approx(3.0)
+    assert stuck.memory_per_session_mb == pytest.approx(5.0)
+    assert drawn.cpu_per_session_s is None and drawn.memory_per_session_mb is None
 
 
 # ---------------------------------------------------------------- the table
@@ -184,6 +197,24 @@ def test_markdown_table_is_well_formed_and_counts_the_aims_met() -> None:
     assert "## How measured" in markdown and "- Browser: like this." in markdown
 
 
+def test_a_second_floor_adds_its_columns_only_when_a_figure_has_one() -> None:
+    rows = [
+        Figure("browser warm: team vs its floor", 2.6, 2.0, "s", 1.3, second_floor=1.3),
+        Figure("load errors", 0, None, "", 0, kind=COUNT),
+    ]
+
+    markdown = render_markdown(rows, machine())
+    table = [line for line in markdown.splitlines() if line.startswith("|")]
+
+    assert table[0] == (
+        "| figure | ours | floor | ratio | aim | met | one-line floor | ratio to it |"
+    )
+    assert table[2].endswith("| 1.30 s | 2.00x |")
+    assert table[3].endswith("| — | — |")
+    assert all(row.count("|") == 9 for row in table)
+    assert "one-line" not in render_text(FIGURES_ROWS, machine())
+
+
 def test_rewriting_the_results_keeps_the_notes_section(tmp_path: Path) -> None:
     path = tmp_path / "RESULTS.md"
     path.write_text(f"# old table\n\n{NOTES_HEADING}\n\nteam page: chart spec too large\n")
@@ -225,6 +256,17 @@ def test_help_runs_and_names_the_options() -> None:
 )
 def test_only_picks_figures_in_the_suites_order(only: str, figures: tuple[str, ...]) -> None:
     assert parse_args(["--only", only]).only == figures
+
+
+def test_load_flag_runs_only_the_load_at_the_levels_given() -> None:
+    args = parse_args(["--load", "--sessions", "1,5"])
+
+    assert args.only == ("load",)
+    assert args.sessions == (1, 5)
+    assert parse_args([]).sessions == (1, 20, 50)
+    for bad in ("0,20", "one", ""):
+        with pytest.raises(SystemExit):
+            parse_args(["--sessions", bad])
 
 
 def test_every_figure_runs_by_default_and_an_unknown_one_is_refused() -> None:
@@ -378,31 +420,3 @@ def test_time_to_content_of_the_floor_page(tmp_path: Path) -> None:
 
     assert (target.charts, target.tables) == (0, 0)
     assert seconds > 0 and rss > 0
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-def test_concurrent_sessions_count_visits_and_where_the_cpu_went(tmp_path: Path) -> None:
-    from bench.browser import CHROMIUM, FLOOR_TARGET, floor_server
-    from bench.load import process_cpu_s, run_sessions
-
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-
-    with floor_server(tmp_path / "floor", log_path=tmp_path / "floor.log") as server:
-        before = process_cpu_s(server.pid)
-        times = asyncio.run(
-            run_sessions(
-                server.base_url,
-                [FLOOR_TARGET],
-                sessions=2,
-                rounds=2,
-                timeout_s=60,
-                server_pid=server.pid,
-            )
-        )
-        after = process_cpu_s(server.pid)
-
-    assert times.visits == 4 and len(times.times) == 4 and not times.errors
-    assert times.browser_cpu_s > 0  # Chromium's time, added up as its processes ended
-    assert times.server_cpu_s is not None and 0 < times.server_cpu_s <= after - before
