@@ -136,7 +136,8 @@ def _line(item: Drawn, index: int, seen: set[str], skipped: list[str]) -> str | 
     if kind == "date_input" and element is not None:
         picker = element.date_input
         value = _date_value((list(picker.value) or list(picker.default) or [""])[0])
-        return f"st.date_input({picker.label!r}, value={value}, key={key})"
+        shown = f", format={picker.format!r}" if picker.format else ""
+        return f"st.date_input({picker.label!r}, value={value}{shown}, key={key})"
     if kind == "page_link" and element is not None:
         return f"st.page_link('https://example.org/{index}', label={element.page_link.label!r})"
     if kind == "button" and element is not None and element.button.is_form_submitter:
