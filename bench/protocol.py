@@ -159,7 +159,8 @@ def _ws_url(base_url: str) -> str:
 
 def _get(url: str, *, cookie: str = "", timeout_s: float) -> tuple[str, list[str]]:
     """GET `url`; returns the body and the Set-Cookie headers."""
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    safe = urllib.parse.quote(url, safe=":/?&=%+#")  # a query typed with spaces still works
+    request = urllib.request.Request(safe, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(request, timeout=timeout_s) as response:
         body = response.read().decode("utf-8", "replace")
         return body, response.headers.get_all("Set-Cookie") or []
