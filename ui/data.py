@@ -17,6 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from db.engine import make_engine, read_session
 from db.migrate import (
+    MigrationResult,
     ensure_schema,
     head_revision,
     known_revisions,
@@ -25,6 +26,7 @@ from db.migrate import (
 )
 from db.models import AuditEvent, Team
 from db.version import DataVersion, read_data_version
+from ui import state
 
 log = logging.getLogger("outcomes")
 T = TypeVar("T")
@@ -33,9 +35,6 @@ T = TypeVar("T")
 # TTL (old versions' entries are evicted least recently used first).
 READ_MAX_ENTRIES = 500
 SHARED_READ_MAX_ENTRIES = 200
-
-# Session-state key: (the run it was read in, DataVersion).
-_RUN_VERSION = "outcomes.data_version"
 
 
 class SchemaTooOldError(RuntimeError):
@@ -46,8 +45,9 @@ def demo_on_first_run() -> bool:
     return os.environ.get("OUTCOMES_DEMO", "true").strip().lower() not in {"0", "false", "no"}
 
 
-def prepare_database(engine: Engine) -> None:
-    """Migrate, and load the demo workspace when the database was just created."""
+def prepare_database(engine: Engine) -> MigrationResult | None:
+    """Migrate, and load the demo workspace when the database was just created (by this
+    process: of several starting at once, only the one that migrated sees it new)."""
     result = ensure_schema(engine)
     if result is not None and result.before is None and demo_on_first_run():
         from seed.demo import load_demo
@@ -59,6 +59,7 @@ def prepare_database(engine: Engine) -> None:
             log.warning(
                 "Loaded the demo workspace into a new database (OUTCOMES_DEMO=false to skip)."
             )
+    return result
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda engine: engine.dispose())
@@ -104,7 +105,7 @@ def cached_read(func: Callable[..., T], *, copy: bool = True) -> Callable[..., T
 def clear_reads() -> None:
     """After every write: this run's later reads and the next run read fresh data (the
     write changed the version; the old entries are dropped at once to free memory)."""
-    st.session_state.pop(_RUN_VERSION, None)
+    st.session_state.pop(state.DATA_VERSION, None)
     st.cache_data.clear()
     for cached in _SHARED_READS:
         cached.clear()
@@ -120,14 +121,14 @@ def _this_run() -> object | None:
 def current_data_version() -> DataVersion:
     """The data version, read once per page run (the frame reads it first)."""
     run = _this_run()
-    memo = st.session_state.get(_RUN_VERSION) if run is not None else None
+    memo = st.session_state.get(state.DATA_VERSION) if run is not None else None
     if memo is not None and memo[0] is run:
         return memo[1]
     with read_session(get_engine()) as session:
         version = read_data_version(session)
     if run is not None:
         # Holding `run` keeps its id from being reused by a later run's table.
-        st.session_state[_RUN_VERSION] = (run, version)
+        st.session_state[state.DATA_VERSION] = (run, version)
     return version
 
 
@@ -156,7 +157,7 @@ def check_data_version() -> DataVersion:
             f"this version of Outcome Board needs ({head}), and migrating it failed: "
             f"{error}. Run `python manage.py init` once, then reload this page."
         ) from error
-    st.session_state.pop(_RUN_VERSION, None)
+    st.session_state.pop(state.DATA_VERSION, None)
     return current_data_version()
 
 
