@@ -6,7 +6,8 @@ one scaled workspace, printed as a table and written to bench/RESULTS.md.
 Figures: report (PI report queries vs hand-written SQL), import (100,000-row CSV vs raw
 executemany), pages (AppTest page runs, cold and warm, vs a one-line page), browser
 (time-to-content in Chromium vs a one-line page), load (concurrent sessions while writers
-record readings, and the server's memory). Only a run of every figure at full size
+record readings, and the server's memory), version (the data version check every page
+run makes, vs SELECT 1). Only a run of every figure at full size
 rewrites bench/RESULTS.md; other runs print, and write Markdown only with --out."""
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bench.workspace import (
 if TYPE_CHECKING:
     from bench.browser import Server, Target
 
-FIGURES = ("report", "import", "pages", "browser", "load")
+FIGURES = ("report", "import", "pages", "browser", "load", "version")
 ALIASES = {"memory": "load"}
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 AIM_BROWSER = 1.3
@@ -74,6 +75,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--import-repeat", type=int, default=3, help="imports on fresh copies (default 3)"
     )
     parser.add_argument("--import-rows", type=int, default=100_000, help="default 100000")
+    parser.add_argument(
+        "--postgres-url",
+        help="version: also measure on this migrated PostgreSQL database of Outcome Board",
+    )
     parser.add_argument("--sessions", type=int, default=20, help="load: browser sessions")
     parser.add_argument("--writers", type=int, default=4, help="load: writer processes")
     parser.add_argument(
@@ -163,6 +168,31 @@ def import_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) 
             AIM_IMPORT,
         )
     ]
+
+
+def version_figures(ws: BenchWorkspace, args: argparse.Namespace) -> list[Figure]:
+    from bench.version import measure_version_check
+    from db.engine import is_sqlite, make_engine
+
+    figures = []
+    for url in (ws.url, args.postgres_url):
+        if not url:
+            continue
+        label = "SQLite" if is_sqlite(url) else "PostgreSQL"
+        engine = make_engine(url)
+        try:
+            times = measure_version_check(engine, repeat=200 if args.quick else 2_000)
+        finally:
+            engine.dispose()
+        figures.append(
+            Figure(
+                f"data version check per page run, {label} (vs SELECT 1)",
+                times.check,
+                times.floor,
+                "s",
+            )
+        )
+    return figures
 
 
 def page_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) -> list[Figure]:
@@ -336,7 +366,6 @@ async def _calibrated(
 
 def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[str]:
     from bench.writers import SAVE_SIZE
-    from ui.data import READ_TTL_SECONDS
 
     where = ws.summary() if ws else "the scaled workspace"
     return [
@@ -363,7 +392,7 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "with marks, as SVG marks or canvas; a table with its grid canvas), checked every "
         "animation frame. The counts (in the figure's name) come from one untimed "
         "calibration visit per page (which also fills the server's read caches, kept "
-        f"{READ_TTL_SECONDS} s, as earlier visitors would). Visits go floor, then each "
+        "until the data version changes, as earlier visitors would). Visits go floor, then each "
         f"page, in turns; median of {args.repeat}.",
         f"Load: bench/load.py; one session visiting overview and team {args.rounds} times "
         f"each, then {args.sessions} concurrent sessions (contexts in one Chromium) doing "
@@ -380,6 +409,10 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "during the burst: the server process's user and system time from /proc, against "
         "the browser's (Playwright's driver and Chromium) as the rusage of this process's "
         "ended children, so a browser process nobody waited for is not counted.",
+        "Version: bench/version.py; what every page run adds to read the data version "
+        "(a read session and one primary-key query, ui.data.current_data_version) against "
+        "a read session running SELECT 1, in turns, medians of 2,000 (200 with --quick); "
+        "on the workspace's SQLite file and, with --postgres-url, on PostgreSQL.",
         "Memory: the server process's resident memory (psutil when installed, else VmRSS "
         "in /proc) right after the single session and right after the load.",
     ]
@@ -410,6 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += stages.run("import", lambda: import_figures(ws, args, workdir))
             if "pages" in only:
                 figures += stages.run("pages", lambda: page_figures(ws, args, workdir))
+            if "version" in only:
+                figures += stages.run("version", lambda: version_figures(ws, args))
             if "browser" in only or "load" in only:
                 figures += stages.run(
                     "browser+load", lambda: browser_and_load_figures(ws, args, workdir, only)
