@@ -150,3 +150,30 @@ def test_a_write_by_another_process_shows_on_the_next_run_and_only_then(
 
     assert not at.exception
     assert at.markdown[0].value == "1 trains" and at.session_state["queries"] == 2
+
+
+@pytest.mark.parametrize("page_file", ["app.py", "pages/team.py", "pages/review.py"])
+def test_viewing_pages_writes_nothing_so_their_reads_stay_cached(
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_caches: None,
+    page_file: str,
+) -> None:
+    """A page run that wrote would change the version and empty every process's caches."""
+    from db.engine import PROJECT_ROOT, read_session
+    from db.version import read_data_version
+
+    monkeypatch.setenv("OUTCOMES_DATABASE_URL", database_url)
+    monkeypatch.setenv("OUTCOMES_DEMO", "false")
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    if page_file != "app.py":
+        at.switch_page(page_file)
+    at.run()
+    with read_session(engine) as session:
+        before = read_data_version(session)
+    at.run()
+    at.run()
+    assert not at.exception
+    with read_session(engine) as session:
+        assert read_data_version(session) == before
