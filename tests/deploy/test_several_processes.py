@@ -114,7 +114,7 @@ def upstream_of(base_url: str, cookie: str) -> str:
         return response.headers["X-Outcomes-Upstream"]
 
 
-def pins(base_url: str, ports: tuple[int, int]) -> dict[int, str]:
+def pins(base_url: str, ports: tuple[int, ...]) -> dict[int, str]:
     """A cookie value for each process: nginx hashes the cookie (`hash ... consistent`),
     so a value always lands on the same process while the upstream list is unchanged."""
     found: dict[int, str] = {}
@@ -243,6 +243,14 @@ def test_a_reading_saved_anywhere_shows_on_every_process_at_its_next_run(
         rerun(page)
         assert shown_now(page, METRIC) == "2.93%"
         assert page.locator("[data-testid='stException']").count() == 0
+
+    # Adding a process (README: `python deploy/several.py add PORT`): nginx reloads and
+    # sends browsers to it too; the open pages keep working.
+    third = free_port()
+    bash(f"python deploy/several.py add {third}", env)
+    assert set(pins(base, (first, second, third))) == {first, second, third}
+    rerun(viewer)
+    assert shown_now(viewer, METRIC) == "2.93%"
     shots = Path(os.environ.get("OUTCOMES_SCREENSHOTS", "/tmp/shots"))
     shots.mkdir(parents=True, exist_ok=True)
     viewer.screenshot(path=str(shots / "several_processes_viewer.png"))
