@@ -181,7 +181,9 @@ def add(port: int) -> None:
 
 def stop() -> None:
     folder = run_dir()
+    stopped = []
     if (folder / "nginx.pid").exists():
+        stopped.append("nginx")
         nginx("-s", "quit")
         deadline = time.monotonic() + 10
         while (folder / "nginx.pid").exists() and time.monotonic() < deadline:
@@ -195,8 +197,10 @@ def stop() -> None:
                 time.sleep(0.1)
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+            stopped.append(pid_file.stem)
         pid_file.unlink()
-    print("stopped")
+    # Say what was found: a wrong OUTCOMES_RUN_DIR must not look like a clean stop.
+    print(f"stopped: {', '.join(stopped)}" if stopped else f"nothing was running in {folder}")
 
 
 def status() -> None:
