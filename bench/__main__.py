@@ -8,7 +8,8 @@ executemany), pages (AppTest page runs, cold and warm, vs a one-line page), brow
 (time-to-content in Chromium on a cold and a warm cache vs a same-elements floor per
 dashboard, with a one-line page beside), load (protocol-level sessions at 1, 20 and 50 at
 once while writers record readings: page-run percentiles, errors, server CPU and memory per
-session; `--load` runs only this). Only a run of every figure at full size
+session; `--load` runs only this), version (the data version check every page
+run makes, vs SELECT 1). Only a run of every figure at full size
 rewrites bench/RESULTS.md; other runs print, and write Markdown only with --out."""
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from bench.load import Plan
     from bench.workspace import PageSpec
 
-FIGURES = ("report", "import", "pages", "browser", "load")
+FIGURES = ("report", "import", "pages", "browser", "load", "version")
 ALIASES = {"memory": "load"}
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 AIM_BROWSER = 1.3
@@ -92,6 +93,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=LOAD_LEVELS,
         help="load: comma-separated levels of concurrent protocol sessions, the first the "
         "baseline (default 1,20,50)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        help="version: also measure on this migrated PostgreSQL database of Outcome Board",
     )
     parser.add_argument("--writers", type=int, default=4, help="load: writer processes")
     parser.add_argument(
@@ -203,6 +208,31 @@ def import_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) 
             AIM_IMPORT,
         )
     ]
+
+
+def version_figures(ws: BenchWorkspace, args: argparse.Namespace) -> list[Figure]:
+    from bench.version import measure_version_check
+    from db.engine import is_sqlite, make_engine
+
+    figures = []
+    for url in (ws.url, args.postgres_url):
+        if not url:
+            continue
+        label = "SQLite" if is_sqlite(url) else "PostgreSQL"
+        engine = make_engine(url)
+        try:
+            times = measure_version_check(engine, repeat=200 if args.quick else 2_000)
+        finally:
+            engine.dispose()
+        figures.append(
+            Figure(
+                f"data version check per page run, {label} (vs SELECT 1)",
+                times.check,
+                times.floor,
+                "s",
+            )
+        )
+    return figures
 
 
 def page_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) -> list[Figure]:
@@ -434,7 +464,6 @@ def load_figures(
 
 def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[str]:
     from bench.writers import SAVE_SIZE
-    from ui.data import READ_TTL_SECONDS
 
     where = ws.summary() if ws else "the scaled workspace"
     return [
@@ -465,7 +494,7 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "draws, each drawn (a chart with marks, as SVG marks or canvas; a table with its "
         "grid canvas), checked every animation frame. The counts (in the figure's name) "
         "come from one untimed calibration visit per page (which also fills the server's "
-        f"read caches, kept {READ_TTL_SECONDS} s, as earlier visitors would). Cold cache: "
+        "read caches, kept until the data version changes, as earlier visitors would). Cold cache: "
         "a fresh browser context per visit; warm cache: a new tab in a context kept per "
         "page that opened it once before (its HTTP cache holds the frontend's JavaScript "
         "and CSS). Each round visits the one-line page, then each floor and its page, "
@@ -493,6 +522,10 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "server's RSS with every session of the level still connected, minus before "
         "they connected, per session. Beside each percentile: the one-line page at the "
         "same level (no writers), what Streamlit itself costs at that concurrency.",
+        "Version: bench/version.py; what every page run adds to read the data version "
+        "(a read session and one primary-key query, ui.data.current_data_version) against "
+        "a read session running SELECT 1, in turns, medians of 2,000 (200 with --quick); "
+        "on the workspace's SQLite file and, with --postgres-url, on PostgreSQL.",
     ]
 
 
@@ -521,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += stages.run("import", lambda: import_figures(ws, args, workdir))
             if "pages" in only:
                 figures += stages.run("pages", lambda: page_figures(ws, args, workdir))
+            if "version" in only:
+                figures += stages.run("version", lambda: version_figures(ws, args))
             if "browser" in only or "load" in only:
                 figures += stages.run(
                     "browser+load", lambda: browser_and_load_figures(ws, args, workdir, only)

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from db.version import install_version_hooks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'outcomes.db'}"
 BUSY_TIMEOUT_MS = 30_000
@@ -45,7 +47,9 @@ def make_engine(url: str | None = None) -> Engine:
     """A plain engine factory; only `ui/` caches its result (st.cache_resource)."""
     url = url or database_url()
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        install_version_hooks(engine, write_option=WRITE_OPTION)
+        return engine
 
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -70,6 +74,7 @@ def make_engine(url: str | None = None) -> Engine:
         else:
             connection.exec_driver_sql("BEGIN")
 
+    install_version_hooks(engine, write_option=WRITE_OPTION)
     return engine
 
 

@@ -19,6 +19,8 @@ from db.engine import WRITE_OPTION, sqlite_path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _migrated: set[str] = set()
+# Any fixed number shared by every process of this app: the advisory lock's key.
+MIGRATION_LOCK_KEY = 727274
 _lock = threading.Lock()
 
 
@@ -70,28 +72,19 @@ def backup_sqlite_file(source: Path, destination: Path) -> Path:
 
 
 def upgrade(engine: Engine) -> MigrationResult:
-    """Migrate to head. Idempotent; safe when several processes start at once."""
+    """Migrate to head. Idempotent; when several processes start at once, one migrates and
+    the others wait for it, then find the database at head (PostgreSQL: an advisory lock;
+    SQLite: BEGIN IMMEDIATE, the write lock). `before` is read under that lock, so only
+    the process that really migrated an empty database reports it as new."""
     head = head_revision()
     before = current_revision(engine)
-    if before is not None and before not in known_revisions():
-        raise SchemaTooNewError(
-            f"The database is at schema revision {before}, which this version of Outcome "
-            f"Board does not know (its newest is {head}). It was written by a newer "
-            "version: upgrade the app instead of opening it with this one."
-        )
-    if before == head:
+    refuse_unknown_revision(before, head)
+    if before == head:  # the common start: no lock, no write
         return MigrationResult(before, head, None)
-
-    backup = None
-    path = sqlite_path(engine)
-    if path is not None and path.exists() and _has_tables(engine):
-        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-        backup = backup_sqlite_file(
-            path, path.parent / "backups" / f"{path.stem}-before-{head}-{stamp}{path.suffix}"
-        )
 
     config = alembic_config()
     writer = engine.execution_options(**{WRITE_OPTION: True})
+    backup = None
     with writer.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch migrations rebuild tables; foreign keys must be off, and the pragma
@@ -99,9 +92,14 @@ def upgrade(engine: Engine) -> MigrationResult:
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         with connection.begin():
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+                # Held to the end of this transaction: a second process waits here.
+                connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+            before = MigrationContext.configure(connection).get_current_revision()
+            refuse_unknown_revision(before, head)
+            if before != head:
+                backup = _backup_before_upgrade(engine, head)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
         if connection.dialect.name == "sqlite":
             raw = connection.connection.driver_connection
             raw.execute("PRAGMA foreign_keys=ON")
@@ -109,6 +107,27 @@ def upgrade(engine: Engine) -> MigrationResult:
             if problems:
                 raise RuntimeError(f"Migration left broken foreign keys: {problems[:5]}")
     return MigrationResult(before, head, backup)
+
+
+def refuse_unknown_revision(revision: str | None, head: str) -> None:
+    if revision is not None and revision not in known_revisions():
+        raise SchemaTooNewError(
+            f"The database is at schema revision {revision}, which this version of Outcome "
+            f"Board does not know (its newest is {head}). It was written by a newer "
+            "version: upgrade the app instead of opening it with this one."
+        )
+
+
+def _backup_before_upgrade(engine: Engine, head: str) -> Path | None:
+    """SQLite DDL is not transactional under Alembic: copy the file aside first (a reader
+    in WAL mode, so it works while this connection holds the write lock)."""
+    path = sqlite_path(engine)
+    if path is None or not path.exists() or not _has_tables(engine):
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    return backup_sqlite_file(
+        path, path.parent / "backups" / f"{path.stem}-before-{head}-{stamp}{path.suffix}"
+    )
 
 
 def ensure_schema(engine: Engine) -> MigrationResult | None:

@@ -373,3 +373,19 @@ class SubmissionKey(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     result: Mapped[str] = mapped_column(Text, default="")
+
+
+class DataVersion(Base):
+    """One row that changes in every committed write transaction (`db/version.py`), so
+    every app process can tell in one cheap query whether its cached reads are current."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Counts write transactions: for people and tests; caches key on `token`.
+    counter: Mapped[int] = mapped_column(Integer, default=0)
+    # Random per write: a restored or copied database never repeats another's version,
+    # even when its counter happens to match.
+    token: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

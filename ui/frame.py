@@ -13,7 +13,7 @@ from db.engine import read_session
 from db.migrate import SchemaTooNewError
 from ui import state
 from ui.auth import current_actor, lost_session_notice, public_read, sign_in_form, sign_out
-from ui.data import get_engine, is_demo_workspace
+from ui.data import SchemaTooOldError, check_data_version, get_engine, is_demo_workspace
 from ui.setup import first_admin_setup
 from ui.text import escape_markdown
 
@@ -85,7 +85,10 @@ def page_frame(page_key: str) -> Frame:
     )
     try:
         engine = get_engine()
-    except SchemaTooNewError as error:
+        # Once per run: the data version every cached read of this run is keyed on, and
+        # the check that the schema is still the one this code was written for.
+        check_data_version()
+    except (SchemaTooNewError, SchemaTooOldError) as error:
         st.error(str(error))
         st.stop()
     first_admin_setup(engine)

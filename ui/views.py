@@ -609,8 +609,13 @@ def score_form(
     """Actual business value (0-10, blank: not scored) for a group of outcomes, saved in
     one transaction with each outcome's version as opened (admins only; the write path
     checks again)."""
-    versions = {o.id: o.version for o in snapshot.outcomes}
     name = f"score.{form_key}"
+    # The versions the user saw are those of the run that drew the form they submit, not
+    # of the submitting run: that run reads afresh (the data version changed), and would
+    # otherwise save over a score someone else made meanwhile without a word.
+    shown_key = f"{name}.versions"
+    current = {o.id: o.version for o in snapshot.outcomes}
+    versions = {**current, **st.session_state.get(shown_key, {})}
     with (
         st.expander("Score actual business value", icon=":material/edit:"),
         st.form(name, border=False),
@@ -627,6 +632,7 @@ def score_form(
                 key=f"{name}.{outcome.outcome_id}",
             )
         submitted = st.form_submit_button("Save scores", type="primary")
+    st.session_state[shown_key] = current  # what this run shows, for the next submit
     if not submitted:
         return
     changed = [o for o in outcomes if values[o.outcome_id] != o.actual_bv]

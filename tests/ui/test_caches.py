@@ -96,3 +96,84 @@ def test_a_shared_read_is_one_object_until_a_write_clears_it(
     clear_reads()
     assert shared(n=3) == first and shared(n=3) is not first
     assert copied(n=4) == (0, 1, 2, 3) and reads == [3, 4, 3, 4]
+
+
+def trains_page() -> None:
+    from typing import Any  # noqa: F401 (the page runs as a script of its own, annotations evaluated)
+
+    import streamlit as st
+    from sqlalchemy import func, select
+
+    from db.models import Train
+    from ui.data import cached_read, current_data_version
+
+    def count_trains(session: Any) -> int:
+        st.session_state["queries"] = st.session_state.get("queries", 0) + 1
+        return session.scalar(select(func.count()).select_from(Train)) or 0
+
+    trains = cached_read(count_trains)
+    for _ in range(3):  # every read of a run shares the run's one version
+        current_data_version()
+    st.write(f"{trains()} trains")
+
+
+def test_a_write_by_another_process_shows_on_the_next_run_and_only_then(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, fresh_caches: None
+) -> None:
+    """Another engine stands in for another app process or `manage.py record`: its write
+    clears nothing in this process, yet the next run shows it; runs without a write in
+    between read nothing but the version, once per run."""
+    from db.engine import make_engine, write_session
+    from db.models import Train
+    from ui import data
+
+    monkeypatch.setenv("OUTCOMES_DATABASE_URL", database_url)
+    version_reads: list[int] = []
+    read_version = data.read_data_version
+
+    def counted(session: Any) -> Any:
+        version_reads.append(1)
+        return read_version(session)
+
+    monkeypatch.setattr(data, "read_data_version", counted)
+    at = AppTest.from_function(trains_page).run()
+    at.run()
+    assert not at.exception
+    assert at.markdown[0].value == "0 trains" and at.session_state["queries"] == 1
+    assert len(version_reads) == 2  # once per run, not once per read
+
+    other = make_engine(database_url)
+    with write_session(other) as session:
+        session.add(Train(name="Payments"))
+    other.dispose()
+    at.run()
+
+    assert not at.exception
+    assert at.markdown[0].value == "1 trains" and at.session_state["queries"] == 2
+
+
+@pytest.mark.parametrize("page_file", ["app.py", "pages/team.py", "pages/review.py"])
+def test_viewing_pages_writes_nothing_so_their_reads_stay_cached(
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_caches: None,
+    page_file: str,
+) -> None:
+    """A page run that wrote would change the version and empty every process's caches."""
+    from db.engine import PROJECT_ROOT, read_session
+    from db.version import read_data_version
+
+    monkeypatch.setenv("OUTCOMES_DATABASE_URL", database_url)
+    monkeypatch.setenv("OUTCOMES_DEMO", "false")
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    if page_file != "app.py":
+        at.switch_page(page_file)
+    at.run()
+    with read_session(engine) as session:
+        before = read_data_version(session)
+    at.run()
+    at.run()
+    assert not at.exception
+    with read_session(engine) as session:
+        assert read_data_version(session) == before
