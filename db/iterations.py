@@ -252,6 +252,9 @@ def create_iteration_goal(
     iteration = _get(session, Iteration, iteration_id, "iteration")
     team = _get(session, Team, team_id, "team")
     _require_team_editor(actor, team.id, "set iteration goals")
+    # A resubmitted form is "already saved", not "a goal exists": claim first (the claim
+    # rolls back with the transaction if the goal turns out to be invalid).
+    claim_submission(session, key=submission_key)
     check = Checker()
     values = _goal_values(
         session,
@@ -269,7 +272,6 @@ def create_iteration_goal(
     ):
         check.add("iteration", f"{team.name} already has a goal for {iteration.name}: edit it")
     check.raise_if_any()
-    claim_submission(session, key=submission_key)
     return _create(
         session,
         IterationGoal(iteration_id=iteration.id, team_id=team.id, **values),
