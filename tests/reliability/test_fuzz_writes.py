@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from core.access import Actor
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.validate import is_record_id
-from db import users, writes
+from db import iterations, users, writes
 from db.engine import make_engine, read_session, write_session
 from db.models import (
     PI,
@@ -188,6 +188,16 @@ def build_seed(engine: Engine) -> Seed:
             title="Find more",
             planned_bv=5,
             status="active",
+        )
+        # A goal, so the export names every kind of record (iterations come with the PI).
+        iterations.create_iteration_goal(
+            s,
+            actor=admin,
+            iteration_id=writes._pi_iterations(s, pi_id=pi.id)[0].id,
+            team_id=team.id,
+            goal="Returning buyers pay in one click",
+            outcome_id=outcome.id,
+            metric_id=metric.id,
         )
         target = writes.add_target(
             s,
@@ -1028,6 +1038,8 @@ ENTITY_TABLES = {
     "checkin": "checkins",
     "reading": "readings",
     "user": "users",
+    "iteration": "iterations",
+    "iteration_goal": "iteration_goals",
 }
 
 
