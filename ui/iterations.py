@@ -41,7 +41,8 @@ LABELS_HERE: dict[str, str] = {
     "start_date": "Iteration start",
     "end_date": "Iteration end",
 }
-MET_CHOICES: tuple[bool | None, ...] = (None, True, False)
+# The Met select box holds words: a None option would read as "no choice made".
+MET_BY_WORD: dict[str, bool | None] = {word: met for met, word in MET_WORDS.items()}
 
 current_goals = cached_read(iterations.current_goals)
 
@@ -58,11 +59,21 @@ def span_text(iteration: IterationInfo) -> str:
 
 
 def goal_line(goal: GoalInfo) -> str:
-    """The goal and what it is tied to, escaped for markdown."""
-    metric = f" · {escape_markdown(goal.metric)}" if goal.metric else ""
+    """The goal, escaped for markdown."""
+    return f"**{escape_markdown(goal.goal)}**"
+
+
+def goal_ties(goal: GoalInfo, iteration: IterationInfo, as_of: dt.date) -> str:
+    """What the goal is tied to and whether it was met, escaped for markdown."""
+    metric = f" · metric: {escape_markdown(goal.metric)}" if goal.metric else ""
+    met = (
+        MET_WORDS[goal.met]
+        if can_judge(iteration.end, as_of)
+        else f"judged at the end ({day_text(iteration.end)})"
+    )
     return (
-        f"{escape_markdown(goal.goal)}  \n"
-        f"for {escape_markdown(goal.outcome_key)}{metric} · met: {MET_WORDS[goal.met]}"
+        f"For {escape_markdown(goal.outcome_key)} · {escape_markdown(goal.outcome_title)}"
+        f"{metric} · met: {met}"
     )
 
 
@@ -81,6 +92,7 @@ def team_goal_section(pi: PIInfo, team_id: int, as_of: dt.date) -> None:
             st.markdown("No goal for this iteration yet: the team sets one on the Plan page.")
         else:
             st.markdown(goal_line(goal))
+            st.caption(goal_ties(goal, current.iteration, as_of))
 
 
 def goals_count_text(current: CurrentGoals, team_ids: list[int]) -> str:
@@ -111,7 +123,9 @@ def present_goal(pi: PIInfo, team_id: int, as_of: dt.date) -> None:
         return
     goal = current.goals.get(team_id)
     text = escape_markdown(goal.goal) if goal else "no goal set yet"
-    st.markdown(f"### Iteration {escape_markdown(current.iteration.name)} goal: {text}")
+    st.markdown(
+        f"### :material/flag: Iteration {escape_markdown(current.iteration.name)} goal: {text}"
+    )
 
 
 # ---------------------------------------------------------------- Plan: the goal form
@@ -246,16 +260,16 @@ def goal_form(
             key=form.init("metric_id", values.get("metric_id")),
             format_func=lambda i: "None" if i is None else metric_labels.get(i, f"#{i}"),
         )
-        met = c.selectbox(
+        met_word = c.selectbox(
             "Met",
-            MET_CHOICES,
-            key=form.init("met", values.get("met")),
-            format_func=lambda m: MET_WORDS[m],
+            ("unknown", "yes", "no"),
+            key=form.init("met", MET_WORDS[values.get("met")]),
             disabled=not judge,
             help=None
             if judge
             else f"Judge at the end: {iteration.name} ends on {day_text(iteration.end)}.",
         )
+        met = MET_BY_WORD.get(str(met_word))
         fields = {"goal": goal, "outcome_id": outcome_id, "metric_id": metric_id, "met": met}
         if st.button(
             "Save goal" if record else "Set goal",

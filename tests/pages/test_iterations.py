@@ -127,7 +127,9 @@ def test_an_invalid_goal_field_is_named_and_nothing_is_written(
     at = plan(ws)
     by_label(at.text_input, "Goal").set_value(goal)
     if forged_met is not None:
-        at.session_state[f"plan.goal.new.{running(ws).id}.{ws.chk}#0.met"] = forged_met
+        at.session_state[f"plan.goal.new.{running(ws).id}.{ws.chk}#0.met"] = (
+            "yes" if forged_met else "no"
+        )
 
     button(at, "Set goal").click().run()
 
@@ -143,7 +145,7 @@ def test_met_is_set_once_the_iteration_has_ended(ws: Workspace) -> None:
     at = plan(ws)
     by_label(at.selectbox, "Iteration").set_value(first.id).run()
     by_label(at.text_input, "Goal").set_value(GOAL)
-    by_label(at.selectbox, "Met").set_value(True)
+    by_label(at.selectbox, "Met").set_value("yes")
 
     button(at, "Set goal").click().run()
 
@@ -235,6 +237,7 @@ def test_team_page_shows_the_current_iteration_goal(open_page: Open) -> None:
     assert "Iteration goal" in shown
     assert "I4 · 26 Oct – 8 Nov" in shown
     assert "More first-time buyers finish checkout on mobile" in shown
+    assert "For CHK-1 · Raise checkout conversion" in shown and "met: judged at the end" in shown
 
 
 def test_team_page_without_a_goal_says_where_to_set_it(open_page: Open) -> None:
