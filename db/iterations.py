@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.errors import ConflictError, ValidationError
 from core.iterations import (
     DEFAULT_LENGTH_DAYS,
     GOAL_MAX_LENGTH,
@@ -162,9 +163,11 @@ def delete_iteration(
     """An iteration without goals can go (it is only a time-box); one with goals stays."""
     _require_admin(actor, "delete iterations")
     iteration = _get(session, Iteration, iteration_id, "iteration")
-    check = Checker()
+    if expected_version is not None and type(expected_version) is not int:
+        raise ValidationError("must be the version number you opened", where="expected_version")
     if expected_version is not None and iteration.version != expected_version:
-        check.add("iteration", "was changed since you opened it: reload and try again")
+        raise ConflictError("iteration")
+    check = Checker()
     if session.scalar(
         select(IterationGoal.id).where(IterationGoal.iteration_id == iteration.id).limit(1)
     ):
@@ -235,6 +238,14 @@ def _goal_values(
     return values
 
 
+def _today(today: object) -> dt.date:
+    """The day `met` is judged against: today unless a caller (a test) says otherwise."""
+    check = Checker()
+    day = check.date("today", today, required=False)
+    check.raise_if_any()
+    return day or dt.date.today()
+
+
 def create_iteration_goal(
     session: Session,
     *,
@@ -252,6 +263,7 @@ def create_iteration_goal(
     iteration = _get(session, Iteration, iteration_id, "iteration")
     team = _get(session, Team, team_id, "team")
     _require_team_editor(actor, team.id, "set iteration goals")
+    day = _today(today)
     # A resubmitted form is "already saved", not "a goal exists": claim first (the claim
     # rolls back with the transaction if the goal turns out to be invalid).
     claim_submission(session, key=submission_key)
@@ -263,7 +275,7 @@ def create_iteration_goal(
         iteration=iteration,
         team_id=team.id,
         stored_met=None,
-        today=today or dt.date.today(),
+        today=day,
     )
     if session.scalar(
         select(IterationGoal.id).where(
@@ -293,6 +305,7 @@ def update_iteration_goal(
 ) -> IterationGoal:
     record = _get(session, IterationGoal, goal_id, "iteration_goal")
     _require_team_editor(actor, record.team_id, "change iteration goals")
+    day = _today(today)
     check = Checker()
     values = _goal_values(
         session,
@@ -301,7 +314,7 @@ def update_iteration_goal(
         iteration=record.iteration,
         team_id=record.team_id,
         stored_met=record.met,
-        today=today or dt.date.today(),
+        today=day,
     )
     check.raise_if_any()
     claim_submission(session, key=submission_key)

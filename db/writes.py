@@ -461,9 +461,14 @@ def _add_planned_iterations(
 def _replan_iterations(
     session: Session, *, actor: Actor, pi: PI, length_days: int
 ) -> list[Iteration]:
-    """Replace a PI's iterations (none may have a goal: the caller checks) by ones made
-    from its dates; each deletion and creation is audited."""
-    for iteration in _pi_iterations(session, pi_id=pi.id):
+    """Make a PI's iterations match its dates cut into `length_days` (none may have a
+    goal: the caller checks): an iteration keeps its record when its name is planned
+    again (its dates updated), extra ones are deleted, missing ones created; each change
+    is audited, and a plan equal to what is stored writes nothing."""
+    stored = {i.name: i for i in _pi_iterations(session, pi_id=pi.id)}
+    planned = plan_iterations(pi.start_date, pi.end_date, length_days=length_days)
+    names = {span.name for span in planned}
+    for iteration in [i for name, i in stored.items() if name not in names]:
         before = snapshot(iteration)
         session.delete(iteration)
         record_audit(
@@ -476,7 +481,33 @@ def _replan_iterations(
             before=before,
         )
     session.flush()
-    return _add_planned_iterations(session, actor=actor, pi=pi, length_days=length_days)
+    result: list[Iteration] = []
+    for span in planned:
+        existing = stored.get(span.name)
+        if existing is None:
+            result.append(
+                _create(
+                    session,
+                    Iteration(
+                        pi_id=pi.id, name=span.name, start_date=span.start, end_date=span.end
+                    ),
+                    actor=actor,
+                    entity="iteration",
+                    summary=f"iteration {span.name} of {pi.name}",
+                )
+            )
+            continue
+        _update(
+            session,
+            existing,
+            actor=actor,
+            entity="iteration",
+            expected_version=None,
+            values={"start_date": span.start, "end_date": span.end},
+            summary=f"iteration {span.name} of {pi.name}",
+        )
+        result.append(existing)
+    return result
 
 
 # --- metrics and releases -----------------------------------------------------------

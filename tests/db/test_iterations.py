@@ -115,7 +115,18 @@ def test_generate_with_another_length_replaces_them(
         iterations.generate_iterations(s, actor=admin, pi_id=ws.pi_id, length_days=21)
     assert [name for name, *_ in spans(engine, ws.pi_id)] == ["I1", "I2", "I3", "I4"]
     assert spans(engine, ws.pi_id)[-1] == ("I4", "2026-12-07", "2026-12-18")
-    assert count(engine, AuditEvent, AuditEvent.entity == "iteration") == 5 + 5 + 4
+    # I1-I4 keep their records with new dates (4 updates), I5 goes (1 delete)
+    assert count(engine, AuditEvent, AuditEvent.entity == "iteration") == 5 + 4 + 1
+
+
+def test_generating_the_same_plan_again_writes_nothing(
+    engine: Engine, ws: Workspace, admin: Actor
+) -> None:
+    with write_session(engine) as s:
+        iterations.generate_iterations(s, actor=admin, pi_id=ws.pi_id)
+    assert count(engine, AuditEvent, AuditEvent.entity == "iteration") == 5
+    with read_session(engine) as s:
+        assert [i.version for i in iterations.pi_iterations(s, pi_id=ws.pi_id)] == [1] * 5
 
 
 def test_generate_is_refused_once_a_goal_exists(
