@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import reads
 from ui.frame import page_frame
+from ui.iterations import overview_goal_count
 from ui.text import safe_url
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 from ui.views import (
@@ -105,6 +106,7 @@ with columns[3]:
 
 # ---------------------------------------------------------------- teams
 st.subheader("Teams")
+overview_goal_count(pi, team_ids, as_of)
 last_update = (
     metrics.dropna(subset=["last_date"]).groupby("team_id")["last_date"].max().to_dict()
     if total

@@ -20,6 +20,8 @@ from db.models import (
     Base,
     CheckIn,
     Hypothesis,
+    Iteration,
+    IterationGoal,
     Metric,
     Outcome,
     Release,
@@ -84,6 +86,8 @@ _MODELS: dict[str, type[Base]] = {
     "outcome": Outcome,
     "target": Target,
     "hypothesis": Hypothesis,
+    "iteration": Iteration,
+    "iteration_goal": IterationGoal,
 }
 
 

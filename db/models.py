@@ -294,6 +294,58 @@ class Hypothesis(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class Iteration(Base):
+    """A time-box inside a PI (both dates inclusive); a PI's iterations do not overlap
+    (checked in the write path: a CHECK cannot see other rows)."""
+
+    __tablename__ = "iterations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pi_id: Mapped[int] = mapped_column(ForeignKey("pis.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    pi: Mapped[PI] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("pi_id", "name"),
+        CheckConstraint("end_date >= start_date", name="end_not_before_start"),
+        CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+        Index("ix_iterations_pi_start", "pi_id", "start_date"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class IterationGoal(Base):
+    """One outcome-focused goal per team per iteration, tied to one of the team's
+    outcomes in that PI and optionally a metric; `met` None is "unknown"."""
+
+    __tablename__ = "iteration_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iteration_id: Mapped[int] = mapped_column(ForeignKey("iterations.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    goal: Mapped[str] = mapped_column(Text)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id"))
+    metric_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id"))
+    met: Mapped[bool | None] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    iteration: Mapped[Iteration] = relationship()
+    team: Mapped[Team] = relationship()
+    outcome: Mapped[Outcome] = relationship()
+    metric: Mapped[Metric | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("iteration_id", "team_id"),
+        CheckConstraint("length(trim(goal)) > 0", name="goal_not_blank"),
+        Index("ix_iteration_goals_outcome", "outcome_id"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
 class CheckIn(Base):
     __tablename__ = "checkins"
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
+from core.iterations import GOAL_MAX_LENGTH, IterationSpan, iteration_problems
 from core.validate import KEY_PATTERN, OUTCOME_KEY_PATTERN, target_problems, unstorable
 from db.audit import record_audit, utcnow
 from db.models import (
@@ -30,6 +31,8 @@ from db.models import (
     VERDICTS,
     CheckIn,
     Hypothesis,
+    Iteration,
+    IterationGoal,
     Metric,
     Outcome,
     Reading,
@@ -49,6 +52,8 @@ SECTIONS = (
     "outcomes",
     "readings",
     "checkins",
+    "iterations",
+    "iteration_goals",
 )
 KINDS = (*SECTIONS[:6], "targets", "hypotheses", *SECTIONS[6:])
 READING_CHUNK = 5_000  # rows per INSERT: other writers wait for one chunk, not the file
@@ -122,6 +127,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "readings": ("team", "metric", "date", "value", "note", "source"),
     "checkins": ("pi", "outcome", "date", "confidence", "comment", "by"),
+    "iterations": ("pi", "name", "start", "end"),
+    "iteration_goals": ("pi", "iteration", "team", "goal", "outcome", "metric", "met"),
 }
 DEFAULT_READING_SOURCE = "import"
 SQLITE_INSERT = (
@@ -136,7 +143,11 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "metrics": ("team", "name"),
     "releases": ("team", "name"),
     "outcomes": ("pi", "key"),
+    "iterations": ("pi", "name"),
+    "iteration_goals": ("pi", "iteration", "team"),
 }
+# `met` of an iteration goal: JSON true/false/null; the words yes/no/unknown are read too.
+MET_VALUES: dict[object, bool | None] = {"yes": True, "no": False, "unknown": None}
 
 
 @dataclass(frozen=True)
@@ -365,7 +376,50 @@ def export_workspace(session: Session) -> dict[str, Any]:
         }
         for c in checkins
     ]
+    _export_iterations(session, doc, pis, outcomes, metrics, team_name)
     return doc
+
+
+def _export_iterations(
+    session: Session,
+    doc: dict[str, Any],
+    pis: Mapping[int, PI],
+    outcomes: Mapping[int, Outcome],
+    metrics: Mapping[int, Metric],
+    team_name: Mapping[int, str],
+) -> None:
+    """The optional `iterations` and `iteration_goals` sections, written only when the
+    workspace has any: a document without them round-trips unchanged."""
+    iterations = {i.id: i for i in session.scalars(select(Iteration))}
+    order = sorted(iterations.values(), key=lambda i: (pis[i.pi_id].name, i.start_date, i.name))
+    if order:
+        doc["iterations"] = [
+            {
+                "pi": pis[i.pi_id].name,
+                "name": i.name,
+                "start": _iso(i.start_date),
+                "end": _iso(i.end_date),
+            }
+            for i in order
+        ]
+    rank = {i.id: n for n, i in enumerate(order)}
+    goals = sorted(
+        session.scalars(select(IterationGoal)),
+        key=lambda g: (rank[g.iteration_id], team_name[g.team_id]),
+    )
+    if goals:
+        doc["iteration_goals"] = [
+            {
+                "pi": pis[iterations[g.iteration_id].pi_id].name,
+                "iteration": iterations[g.iteration_id].name,
+                "team": team_name[g.team_id],
+                "goal": g.goal,
+                "outcome": outcomes[g.outcome_id].key,
+                "metric": metrics[g.metric_id].name if g.metric_id else None,
+                "met": g.met,
+            }
+            for g in goals
+        ]
 
 
 # ---------------------------------------------------------------- validation
@@ -530,6 +584,8 @@ class _Plan:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     readings: list[dict[str, Any]] = field(default_factory=list)
     checkins: list[dict[str, Any]] = field(default_factory=list)
+    iterations: list[dict[str, Any]] = field(default_factory=list)
+    iteration_goals: list[dict[str, Any]] = field(default_factory=list)
     # Natural keys of records that are themselves bad: references to them are not
     # reported again (the record's own problems say what is wrong).
     broken: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
@@ -545,6 +601,7 @@ class _Existing:
     metrics: dict[tuple[str, str], Metric]
     releases: dict[tuple[str, str], Release]
     outcomes: dict[tuple[str, str], Outcome]
+    iterations: dict[tuple[str, str], Iteration]
 
     @classmethod
     def load(cls, session: Session) -> _Existing:
@@ -560,6 +617,7 @@ class _Existing:
             metrics={(team_name[m.team_id], m.name): m for m in session.scalars(select(Metric))},
             releases={(team_name[r.team_id], r.name): r for r in session.scalars(select(Release))},
             outcomes={(pi_name[o.pi_id], o.key): o for o in session.scalars(select(Outcome))},
+            iterations={(pi_name[i.pi_id], i.name): i for i in session.scalars(select(Iteration))},
         )
 
 
@@ -720,6 +778,35 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
         c["by"] = r.text("by", max_length=_length(CheckIn.by))
         if r.ok:
             plan.checkins.append(c)
+
+    for r, c in each("iterations", "pi", "name"):
+        c["pi"] = r.text("pi", required=True, name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=_length(Iteration.name), name_like=True
+        )
+        c["start"] = r.date("start", required=True)
+        c["end"] = r.date("end", required=True)
+        if c["start"] and c["end"] and c["end"] < c["start"]:
+            r.fail(".end", "must not be before the start")
+        if r.ok:
+            plan.iterations.append(c)
+
+    for r, c in each("iteration_goals", "pi", "iteration", "team"):
+        c["pi"] = r.text("pi", required=True, name_like=True)
+        c["iteration"] = r.text("iteration", required=True, name_like=True)
+        c["team"] = r.text("team", required=True, name_like=True)
+        c["goal"] = r.text("goal", required=True, max_length=GOAL_MAX_LENGTH, name_like=True)
+        c["outcome"] = r.text("outcome", required=True, name_like=True)
+        c["metric"] = r.optional_name("metric")
+        met = r.raw.get("met")
+        if isinstance(met, bool) or met is None:
+            c["met"] = met
+        elif isinstance(met, str) and met in MET_VALUES:
+            c["met"] = MET_VALUES[met]
+        else:
+            r.fail(".met", f"{json_repr(met)} is not one of true, false, null (yes, no, unknown)")
+        if r.ok:
+            plan.iteration_goals.append(c)
     return plan
 
 
@@ -977,6 +1064,90 @@ def _check_references(plan: _Plan, existing: _Existing, problems: list[Problem])
             f"{checkin['_where']}.outcome",
             f"no outcome “{checkin['outcome']}” in PI “{checkin['pi']}”",
         )
+    _check_iterations(plan, existing, pis, problems)
+    _check_goals(plan, existing, teams, metrics, outcomes, outcome_team, problems)
+
+
+def _check_iterations(
+    plan: _Plan, existing: _Existing, pis: set[str], problems: list[Problem]
+) -> None:
+    """Each iteration of the document names a PI, lies inside it and overlaps no other
+    iteration of that PI (the document's and the stored ones it leaves alone)."""
+    _unique(plan.iterations, ("pi", "name"), "iterations", problems)
+    dates = {name: (p.start_date, p.end_date) for name, p in existing.pis.items()}
+    dates.update({p["name"]: (p["start"], p["end"]) for p in plan.pis})
+    effective: dict[tuple[str, str], IterationSpan] = {
+        key: IterationSpan(i.name, i.start_date, i.end_date)
+        for key, i in existing.iterations.items()
+    }
+    effective.update(
+        {
+            (i["pi"], i["name"]): IterationSpan(i["name"], i["start"], i["end"])
+            for i in plan.iterations
+        }
+    )
+    in_document = {(i["pi"], i["name"]) for i in plan.iterations}
+    for iteration in plan.iterations:
+        where = iteration["_where"]
+        if iteration["pi"] not in pis:
+            problems.append(Problem(f"{where}.pi", f"no PI named “{iteration['pi']}”"))
+            continue
+        if iteration["pi"] not in dates:
+            continue  # a broken PI record: its own problems say what is wrong
+        start, end = dates[iteration["pi"]]
+        span = effective[(iteration["pi"], iteration["name"])]
+        # Two of the document's iterations that overlap: the later one is reported.
+        others = [
+            other
+            for (pi, name), other in effective.items()
+            if pi == iteration["pi"]
+            and name != iteration["name"]
+            and not ((pi, name) in in_document and other.start > span.start)
+        ]
+        for problem in iteration_problems(span, pi_start=start, pi_end=end, others=others):
+            field_name = "start" if problem.where == "start_date" else "end"
+            problems.append(Problem(f"{where}.{field_name}", problem.message))
+
+
+def _check_goals(
+    plan: _Plan,
+    existing: _Existing,
+    teams: set[str],
+    metrics: set[tuple[str, str]],
+    outcomes: set[tuple[str, str]],
+    outcome_team: Mapping[tuple[str, str], str | None],
+    problems: list[Problem],
+) -> None:
+    """A goal names an iteration of its PI, a team, one of that team's outcomes in the
+    PI and optionally one of the team's metrics; one goal per team per iteration."""
+    _unique(plan.iteration_goals, ("pi", "iteration", "team"), "iteration_goals", problems)
+    iterations = {
+        *existing.iterations,
+        *((i["pi"], i["name"]) for i in plan.iterations),
+        *plan.broken["iterations"],
+    }
+    for goal in plan.iteration_goals:
+        where = goal["_where"]
+        if (goal["pi"], goal["iteration"]) not in iterations:
+            problems.append(
+                Problem(
+                    f"{where}.iteration", f"no iteration “{goal['iteration']}” in “{goal['pi']}”"
+                )
+            )
+        if goal["team"] not in teams:
+            problems.append(Problem(f"{where}.team", f"no team named “{goal['team']}”"))
+            continue
+        key = (goal["pi"], goal["outcome"])
+        if key not in outcomes:
+            problems.append(
+                Problem(f"{where}.outcome", f"no outcome “{goal['outcome']}” in “{goal['pi']}”")
+            )
+        elif key in outcome_team and outcome_team[key] != goal["team"]:
+            problems.append(Problem(f"{where}.outcome", "must be an outcome of the goal's team"))
+        if goal["metric"] is not None and (goal["team"], goal["metric"]) not in metrics:
+            problems.append(
+                Problem(f"{where}.metric", f"no metric “{goal['metric']}” in team “{goal['team']}”")
+            )
 
 
 def _check_children(
@@ -1276,7 +1447,55 @@ def write_workspace(
     _write_readings(session, actor, plan, metrics, new_metric_keys, count, replaced)
     _write_checkins(session, plan, outcomes, count)
     session.flush()
+    _write_iterations(session, plan, pis, outcomes, metrics, teams, existing, count)
     return count.summary(), dict(replaced)
+
+
+def _write_iterations(
+    session: Session,
+    plan: _Plan,
+    pis: Mapping[str, PI],
+    outcomes: Mapping[tuple[str, str], Outcome],
+    metrics: Mapping[tuple[str, str], Metric],
+    teams: Mapping[str, Team],
+    existing: _Existing,
+    count: _Counter,
+) -> None:
+    """Iterations by (PI, name) and goals by (PI, iteration, team): created or updated."""
+    iterations = dict(existing.iterations)
+    for c in plan.iterations:
+        key = (c["pi"], c["name"])
+        values = {"start_date": c["start"], "end_date": c["end"]}
+        if key in iterations:
+            count.apply("iterations", iterations[key], values)
+        else:
+            iterations[key] = Iteration(pi_id=pis[c["pi"]].id, name=c["name"], **values)
+            session.add(iterations[key])
+            count.created["iterations"] += 1
+    session.flush()
+    if not plan.iteration_goals:
+        return
+    ids = [i.id for i in iterations.values()]
+    stored = {
+        (g.iteration_id, g.team_id): g
+        for g in session.scalars(select(IterationGoal).where(IterationGoal.iteration_id.in_(ids)))
+    }
+    for c in plan.iteration_goals:
+        iteration = iterations[(c["pi"], c["iteration"])]
+        team = teams[c["team"]]
+        values = {
+            "goal": c["goal"],
+            "outcome_id": outcomes[(c["pi"], c["outcome"])].id,
+            "metric_id": metrics[(c["team"], c["metric"])].id if c["metric"] else None,
+            "met": c["met"],
+        }
+        record = stored.get((iteration.id, team.id))
+        if record is not None:
+            count.apply("iteration_goals", record, values)
+        else:
+            session.add(IterationGoal(iteration_id=iteration.id, team_id=team.id, **values))
+            count.created["iteration_goals"] += 1
+    session.flush()
 
 
 def _owner_team(child: Mapping[str, Any], outcome: Mapping[str, Any]) -> str:

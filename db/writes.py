@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.access import Actor, can_administer, can_edit_team, can_score_business_value
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
+from core.iterations import DEFAULT_LENGTH_DAYS, plan_iterations
 from core.validate import (
     KEY_PATTERN,
     OUTCOME_KEY_PATTERN,
@@ -40,6 +41,8 @@ from db.models import (
     Base,
     CheckIn,
     Hypothesis,
+    Iteration,
+    IterationGoal,
     Metric,
     Outcome,
     Reading,
@@ -366,7 +369,9 @@ def create_pi(
         None,
     )
     check.raise_if_any()
-    return _create(session, PI(**values), actor=actor, entity="pi", summary=f"PI {values['name']}")
+    pi = _create(session, PI(**values), actor=actor, entity="pi", summary=f"PI {values['name']}")
+    _add_planned_iterations(session, actor=actor, pi=pi)
+    return pi
 
 
 def update_pi(
@@ -378,6 +383,19 @@ def update_pi(
     values = _pi_values(
         session, check, _merged(pi, changes, ("name", "train_id", "start_date", "end_date")), pi.id
     )
+    old_dates = (pi.start_date, pi.end_date)
+    new_dates = (values["start_date"], values["end_date"])
+    iterations = _pi_iterations(session, pi_id=pi.id)
+    with_goals = _pi_has_goals(session, pi_id=pi.id)
+    if with_goals and None not in new_dates and new_dates != old_dates:
+        # Goals hang on these iterations: they stay, so they must still fit the PI.
+        for iteration in iterations:
+            if iteration.start_date < new_dates[0] or iteration.end_date > new_dates[1]:
+                check.add(
+                    "start_date" if iteration.start_date < new_dates[0] else "end_date",
+                    f"iteration {iteration.name} ({iteration.start_date} to "
+                    f"{iteration.end_date}) would fall outside the PI: change it first",
+                )
     check.raise_if_any()
     _update(
         session,
@@ -388,7 +406,108 @@ def update_pi(
         values=values,
         summary=f"PI {pi.name}",
     )
+    if not with_goals and new_dates != old_dates:
+        # No goal refers to them yet: the iterations follow the PI's new dates.
+        length = iterations[0].end_date - iterations[0].start_date if iterations else None
+        _replan_iterations(
+            session,
+            actor=actor,
+            pi=pi,
+            length_days=length.days + 1 if length is not None else DEFAULT_LENGTH_DAYS,
+        )
     return pi
+
+
+# --- iterations made from a PI's dates (the other iteration writes: db/iterations.py) ---
+
+
+def _pi_iterations(session: Session, *, pi_id: int) -> list[Iteration]:
+    return list(
+        session.scalars(
+            select(Iteration).where(Iteration.pi_id == pi_id).order_by(Iteration.start_date)
+        )
+    )
+
+
+def _pi_has_goals(session: Session, *, pi_id: int) -> bool:
+    return (
+        session.scalar(
+            select(IterationGoal.id)
+            .join(Iteration, Iteration.id == IterationGoal.iteration_id)
+            .where(Iteration.pi_id == pi_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _add_planned_iterations(
+    session: Session, *, actor: Actor, pi: PI, length_days: int = DEFAULT_LENGTH_DAYS
+) -> list[Iteration]:
+    """Make a PI's iterations from its dates (core.iterations), each audited. Called
+    by create_pi: every new PI has its iterations at once, whoever created it."""
+    return [
+        _create(
+            session,
+            Iteration(pi_id=pi.id, name=span.name, start_date=span.start, end_date=span.end),
+            actor=actor,
+            entity="iteration",
+            summary=f"iteration {span.name} of {pi.name}",
+        )
+        for span in plan_iterations(pi.start_date, pi.end_date, length_days=length_days)
+    ]
+
+
+def _replan_iterations(
+    session: Session, *, actor: Actor, pi: PI, length_days: int
+) -> list[Iteration]:
+    """Make a PI's iterations match its dates cut into `length_days` (none may have a
+    goal: the caller checks): an iteration keeps its record when its name is planned
+    again (its dates updated), extra ones are deleted, missing ones created; each change
+    is audited, and a plan equal to what is stored writes nothing."""
+    stored = {i.name: i for i in _pi_iterations(session, pi_id=pi.id)}
+    planned = plan_iterations(pi.start_date, pi.end_date, length_days=length_days)
+    names = {span.name for span in planned}
+    for iteration in [i for name, i in stored.items() if name not in names]:
+        before = snapshot(iteration)
+        session.delete(iteration)
+        record_audit(
+            session,
+            actor=actor,
+            action="delete",
+            entity="iteration",
+            entity_id=iteration.id,
+            summary=f"iteration {iteration.name} of {pi.name}",
+            before=before,
+        )
+    session.flush()
+    result: list[Iteration] = []
+    for span in planned:
+        existing = stored.get(span.name)
+        if existing is None:
+            result.append(
+                _create(
+                    session,
+                    Iteration(
+                        pi_id=pi.id, name=span.name, start_date=span.start, end_date=span.end
+                    ),
+                    actor=actor,
+                    entity="iteration",
+                    summary=f"iteration {span.name} of {pi.name}",
+                )
+            )
+            continue
+        _update(
+            session,
+            existing,
+            actor=actor,
+            entity="iteration",
+            expected_version=None,
+            values={"start_date": span.start, "end_date": span.end},
+            summary=f"iteration {span.name} of {pi.name}",
+        )
+        result.append(existing)
+    return result
 
 
 # --- metrics and releases -----------------------------------------------------------

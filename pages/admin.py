@@ -40,6 +40,7 @@ from ui.forms import (
     show_problems,
 )
 from ui.frame import Frame, page_frame
+from ui.iterations import iterations_admin
 
 frame = page_frame("admin")
 
@@ -631,13 +632,26 @@ def _period(value: Any) -> tuple[dt.date | None, dt.date | None]:
 # ---------------------------------------------------------------- the page
 
 st.title("Admin", anchor=False)
-tabs = st.tabs(["Trains", "Teams", "PIs", "Metrics", "Users", "Workspace", "Backup", "Audit log"])
+tabs = st.tabs(
+    [
+        "Trains",
+        "Teams",
+        "PIs",
+        "Iterations",
+        "Metrics",
+        "Users",
+        "Workspace",
+        "Backup",
+        "Audit log",
+    ]
+)
 for tab, render in zip(
     tabs,
     (
         trains_tab,
         teams_tab,
         pis_tab,
+        iterations_admin,
         metrics_tab,
         users_tab,
         workspace_tab,

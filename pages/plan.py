@@ -38,6 +38,7 @@ from ui.forms import (
     save_changes,
 )
 from ui.frame import Frame, page_frame
+from ui.iterations import goals_section
 
 frame = page_frame("plan")
 
@@ -698,7 +699,9 @@ with read_session(frame.engine) as session:
     outcomes = edit_queries.pi_outcomes(session, pi_id=scope.pi.id, team_id=scope.team_id)
     parents = edit_queries.train_outcomes(session, pi_id=scope.pi.id)
     checks_input = edit_queries.plan_checks_input(session, pi_id=scope.pi.id, team_id=scope.team_id)
-outcomes_tab, metrics_tab, copy_tab = st.tabs(["Outcomes", "Metrics", "Copy to the next PI"])
+outcomes_tab, goals_tab, metrics_tab, copy_tab = st.tabs(
+    ["Outcomes", "Iteration goals", "Metrics", "Copy to the next PI"]
+)
 with outcomes_tab:
     team_advice(scope, checks_input)
     outcome = pick_outcome(outcomes)
@@ -706,6 +709,8 @@ with outcomes_tab:
     if outcome is not None:
         st.divider()
         targets_and_hypotheses(frame, scope, outcome)
+with goals_tab:
+    goals_section(frame, pi=scope.pi, team_id=scope.team_id, team_name=scope.team_name, today=today)
 with metrics_tab:
     if scope.team_id is None:
         st.info("Metrics belong to teams: pick a team to change its metrics.")

@@ -12,6 +12,7 @@ from core.model import PIStatus, TeamStatus
 from ui import reads, state
 from ui.filters import parse_as_of
 from ui.frame import page_frame
+from ui.iterations import present_goal
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 from ui.views import (
     PRESENT_CSS,
@@ -83,6 +84,7 @@ def team_slide(team: TeamStatus) -> None:
         row[0].markdown(health_badge_md(outcome.health))
         row[1].markdown(f"### {escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}")
         row[2].markdown(f"### {percent_text(outcome.progress)}", text_alignment="right")
+    present_goal(pi, team.team.id, as_of)
 
 
 def train_slide(pi_status: PIStatus) -> None:

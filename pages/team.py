@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import reads
 from ui.frame import page_frame
+from ui.iterations import team_goal_section
 from ui.views import (
     day_text,
     escape_markdown,
@@ -65,3 +66,6 @@ for check in status.checks:
 
 for outcome in status.outcomes:
     outcome_card(outcome, view.snapshot, pi=pi, as_of=as_of, team_key=team.key)
+
+# Under the PI's outcomes: what the team aims for in this iteration.
+team_goal_section(pi, team.id, as_of)

@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.errors import Problem, ValidationError
+from core.iterations import plan_iterations
 from db.audit import record_audit
 from db.engine import write_session
 from db.models import (
     PI,
     CheckIn,
     Hypothesis,
+    Iteration,
+    IterationGoal,
     Metric,
     Outcome,
     Reading,
@@ -1690,6 +1693,7 @@ def build_demo(session: Session, *, today: dt.date) -> DemoSummary:
             counts=counts,
         )
         add_pi_outcomes(session, ctx, train=TRAIN, teams=list(teams.values()))
+    add_iterations_and_goals(session, calendar=calendar, pis=pis, teams=teams, today=today)
 
     record_audit(
         session,
@@ -1789,3 +1793,92 @@ def load_demo(engine: Engine, *, today: dt.date | None = None) -> DemoSummary:
     app's first run). ValidationError when the database already has teams."""
     with write_session(engine) as session:
         return build_demo(session, today=today or dt.date.today())
+
+
+# ---------------------------------------------------------------- iterations and goals
+
+# The current PI's iteration goals, per team: (outcome number, metric or None, goal, met)
+# for I1, I2, ... in turn. `met` of an iteration that has not ended is left unknown.
+# Settlements has none for the current iteration, so the overview counts 4 of 5; an
+# Insights goal reads like a task, so the quality check shows on the Plan page.
+ITERATION_GOALS: dict[str, tuple[tuple[int, str | None, str, bool | None], ...]] = {
+    "CHK": (
+        (1, "Checkout conversion", "Returning buyers pay with a saved card in one step", True),
+        (2, "Payment page load time (p95)", "Buyers see the payment page in under 2 s", False),
+        (3, "Cart abandonment", "Fewer buyers leave at the address form", True),
+        (1, "Checkout conversion", "More first-time buyers finish checkout on mobile", None),
+        (2, None, "Payment page errors stop interrupting buyers", None),
+    ),
+    "WAL": (
+        (1, "Top-up success rate", "Fewer top-ups fail at the bank's 3-D Secure step", True),
+        (2, "Time to add a card", "Adding a card takes under 40 s for most users", True),
+        (1, "Top-up success rate", "Top-ups from the two biggest banks succeed first time", False),
+        (2, "Time to add a card", "Users add a card by scanning it instead of typing", None),
+        (3, None, "Card checks stay reliable while the new provider takes traffic", None),
+    ),
+    "RSK": (
+        (1, "False decline rate", "Fewer good repeat customers are declined", False),
+        (2, "Manual review time", "Reviewers close simple cases in under 10 minutes", True),
+        (1, "False decline rate", "Good customers with new devices get through", True),
+        (3, "Fraud losses", "Card-testing attacks stop costing us money", None),
+        (2, "Review queue size", "The review queue is empty by Friday noon", None),
+    ),
+    "INS": (
+        (1, "Time to first insight", "Merchants find their top insight in under a minute", True),
+        (2, None, "Build the CSV step of the export wizard", False),
+        (3, "Merchant satisfaction", "Merchants rate the new dashboard above 7.5", True),
+        (1, "Dashboard load time (p95)", "Merchants see their dashboard in under 3 s", None),
+        (3, None, "Merchants recommend the dashboard to a colleague", None),
+    ),
+    "STL": (
+        (1, "Payouts on time", "Merchants get weekend payouts on Monday morning", True),
+        (2, "Reconciliation time", "Finance reconciles a day in under 20 hours", False),
+    ),
+}
+
+
+def add_iterations_and_goals(
+    session: Session,
+    *,
+    calendar: Sequence[PiPlan],
+    pis: dict[str, PI],
+    teams: dict[str, TeamRecords],
+    today: dt.date,
+) -> None:
+    """Every PI's iterations (made from its dates, as for a new PI), and the current
+    PI's goals up to the iteration that contains `today` (ITERATION_GOALS)."""
+    current: list[Iteration] = []
+    for plan in calendar:
+        iterations = [
+            Iteration(pi=pis[plan.role], name=span.name, start_date=span.start, end_date=span.end)
+            for span in plan_iterations(plan.start, plan.end)
+        ]
+        session.add_all(iterations)
+        if plan.role == CURRENT:
+            current = iterations
+    session.flush()
+    pi = pis[CURRENT]
+    outcomes = {
+        (o.team_id, o.key): o
+        for o in session.scalars(select(Outcome).where(Outcome.pi_id == pi.id))
+    }
+    started = [i for i in current if i.start_date <= today]
+    for key, goals in ITERATION_GOALS.items():
+        records = teams.get(key)
+        if records is None:
+            continue
+        for iteration, (number, metric, text, met) in zip(started, goals, strict=False):
+            outcome = outcomes.get((records.team.id, f"{key}-{number}"))
+            if outcome is None:
+                continue
+            session.add(
+                IterationGoal(
+                    iteration_id=iteration.id,
+                    team_id=records.team.id,
+                    goal=text,
+                    outcome_id=outcome.id,
+                    metric_id=records.metrics[metric].id if metric in records.metrics else None,
+                    met=met if iteration.end_date < today else None,
+                )
+            )
+    session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.errors import PermissionDenied
-from db import writes
+from db import iterations, writes
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Base
 
@@ -58,6 +58,9 @@ class Ids:
     target: int
     hypothesis: int
     reading: int
+    iteration: int
+    next_iteration: int
+    goal: int
 
 
 def build(engine: Engine) -> Ids:
@@ -115,6 +118,15 @@ def build(engine: Engine) -> Ids:
         )
         writes.record_readings(s, actor=admin, entries=[writes.ReadingEntry(metric.id, DAY, 2.0)])
         reading_id = s.execute(select(func.max(writes.Reading.id))).scalar_one()
+        first, second = writes._pi_iterations(s, pi_id=pi.id)[:2]
+        goal = iterations.create_iteration_goal(
+            s,
+            actor=admin,
+            iteration_id=first.id,
+            team_id=team.id,
+            goal="Buyers finish in one click",
+            outcome_id=outcome.id,
+        )
         return Ids(
             train.id,
             team.id,
@@ -128,6 +140,9 @@ def build(engine: Engine) -> Ids:
             target.id,
             hypothesis.id,
             reading_id,
+            second.id,
+            writes._pi_iterations(s, pi_id=next_pi.id)[-1].id,
+            goal.id,
         )
 
 
@@ -207,6 +222,39 @@ ACTIONS: dict[str, Action] = {
         s, actor=a, entries=[writes.ReadingEntry(i.metric, DAY + dt.timedelta(days=7), 2.2)]
     ),
     "delete_reading": lambda s, a, i: writes.delete_reading(s, actor=a, reading_id=i.reading),
+    "generate_iterations": lambda s, a, i: iterations.generate_iterations(
+        s, actor=a, pi_id=i.next_pi, length_days=7
+    ),
+    "create_iteration": lambda s, a, i: (
+        iterations.delete_iteration(
+            s, actor=Actor.system(), iteration_id=i.next_iteration, expected_version=None
+        ),
+        iterations.create_iteration(
+            s,
+            actor=a,
+            pi_id=i.next_pi,
+            name="IP",
+            start_date=DAY + dt.timedelta(days=134),
+            end_date=DAY + dt.timedelta(days=140),
+        ),
+    ),
+    "update_iteration": lambda s, a, i: iterations.update_iteration(
+        s, actor=a, iteration_id=i.iteration, expected_version=None, name="Sprint 2"
+    ),
+    "delete_iteration": lambda s, a, i: iterations.delete_iteration(
+        s, actor=a, iteration_id=i.next_iteration, expected_version=None
+    ),
+    "create_iteration_goal": lambda s, a, i: iterations.create_iteration_goal(
+        s,
+        actor=a,
+        iteration_id=i.iteration,
+        team_id=i.team,
+        goal="Buyers pay in one step",
+        outcome_id=i.outcome,
+    ),
+    "update_iteration_goal": lambda s, a, i: iterations.update_iteration_goal(
+        s, actor=a, goal_id=i.goal, expected_version=None, goal="Buyers pay in one step"
+    ),
 }
 
 
@@ -244,8 +292,9 @@ def test_table_names_every_write_function() -> None:
     documented = set(permissions_table())
     public = {
         name
-        for name, fn in inspect.getmembers(writes, inspect.isfunction)
-        if fn.__module__ == writes.__name__
+        for module in (writes, iterations)
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__
         and "actor" in inspect.signature(fn).parameters
         and not name.startswith("_")
     }

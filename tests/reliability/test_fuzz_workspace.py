@@ -49,6 +49,8 @@ KIND_TABLES = {
     "hypotheses": "hypotheses",
     "readings": "readings",
     "checkins": "checkins",
+    "iterations": "iterations",
+    "iteration_goals": "iteration_goals",
 }
 
 
@@ -126,7 +128,7 @@ def names_a_place(where: str, document: Any) -> bool:
         return False
     if any(where in (key, json.dumps(key)) for key in document):  # an unknown section
         return True
-    match = re.match(r"([a-z]+)\[(\d+)\]", where)
+    match = re.match(r"([a-z_]+)\[(\d+)\]", where)
     if match is None or match.group(1) not in SECTIONS:
         return False
     records = document.get(match.group(1))

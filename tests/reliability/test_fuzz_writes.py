@@ -33,13 +33,15 @@ from sqlalchemy.engine import make_url
 from core.access import Actor
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.validate import is_record_id
-from db import users, writes
+from db import iterations, users, writes
 from db.engine import make_engine, read_session, write_session
 from db.models import (
     PI,
     ROLES,
     Base,
     Hypothesis,
+    Iteration,
+    IterationGoal,
     Metric,
     Outcome,
     Release,
@@ -189,6 +191,17 @@ def build_seed(engine: Engine) -> Seed:
             planned_bv=5,
             status="active",
         )
+        # A goal, so the export names every kind of record (iterations come with the PI).
+        pi_iterations = writes._pi_iterations(s, pi_id=pi.id)
+        goal = iterations.create_iteration_goal(
+            s,
+            actor=admin,
+            iteration_id=pi_iterations[0].id,
+            team_id=team.id,
+            goal="Returning buyers pay in one click",
+            outcome_id=outcome.id,
+            metric_id=metric.id,
+        )
         target = writes.add_target(
             s,
             actor=admin,
@@ -283,6 +296,10 @@ def build_seed(engine: Engine) -> Seed:
             "hypothesis": hypothesis.id,
             "open_hypothesis": open_hypothesis.id,
             "reading": reading.id,
+            "iteration": pi_iterations[0].id,  # it has Checkout's goal
+            "iteration2": pi_iterations[1].id,
+            "next_iteration": writes._pi_iterations(s, pi_id=next_pi.id)[-1].id,
+            "goal": goal.id,
         }
     with write_session(engine) as s:  # one wrong password short of a lock
         for _ in range(users.MAX_FAILED_SIGN_INS - 1):
@@ -612,7 +629,70 @@ HYPOTHESIS_CHANGES = {
     "archived": flag(),
 }
 
+MET = Param(st.sampled_from((None, True, False)), BOOLS, optional=True)
+ITERATIONS = ("iteration", "iteration2", "next_iteration")
+GOAL_CHANGES = {
+    "goal": text("Buyers pay in one step", "Build a button"),
+    "outcome_id": ref("outcome", "other_outcome", "train_outcome"),
+    "metric_id": ref("metric", "other_metric", "old_metric", none=True),
+    "met": MET,
+}
+
 SPECS: dict[str, Spec] = {
+    "generate_iterations": Spec(
+        iterations.generate_iterations,
+        {
+            "pi_id": ref("pi", "next_pi"),
+            "length_days": whole(1, 366, optional=True),
+            "submission_key": submission_key(),
+        },
+    ),
+    "create_iteration": Spec(
+        iterations.create_iteration,
+        {
+            "pi_id": ref("pi", "next_pi"),
+            "name": text("IP", "I1", " I9 "),
+            "start_date": day(),
+            "end_date": day(),
+            "submission_key": submission_key(),
+        },
+    ),
+    "update_iteration": Spec(
+        iterations.update_iteration,
+        {"iteration_id": ref(*ITERATIONS), "expected_version": version()},
+        changes={"name": text("IP", "I2"), "start_date": day(), "end_date": day()},
+        record=(Iteration, "iteration_id"),
+    ),
+    "delete_iteration": Spec(
+        iterations.delete_iteration,
+        {"iteration_id": ref(*ITERATIONS), "expected_version": version()},
+        record=(Iteration, "iteration_id"),
+    ),
+    "create_iteration_goal": Spec(
+        iterations.create_iteration_goal,
+        {
+            "iteration_id": ref(*ITERATIONS),
+            "team_id": ref("team", "other_team"),
+            "goal": GOAL_CHANGES["goal"],
+            "outcome_id": GOAL_CHANGES["outcome_id"],
+            "metric_id": ref("metric", "other_metric", "old_metric", none=True, optional=True),
+            "met": MET,
+            "today": day(optional=True),
+            "submission_key": submission_key(),
+        },
+    ),
+    "update_iteration_goal": Spec(
+        iterations.update_iteration_goal,
+        {
+            "goal_id": ref("goal"),
+            "expected_version": version(),
+            "today": day(optional=True),
+            "submission_key": submission_key(),
+        },
+        changes=GOAL_CHANGES,
+        record=(IterationGoal, "goal_id"),
+        also_named=frozenset({"iteration_goal"}),
+    ),
     "create_train": Spec(writes.create_train, {"name": text("Mobile", "Payments", " Data ")}),
     "update_train": Spec(
         writes.update_train,
@@ -872,7 +952,7 @@ def public_writes() -> set[str]:
     """Every public function of the write modules that acts for a user."""
     return {
         name
-        for module in (writes, users)
+        for module in (writes, users, iterations)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__
         and not name.startswith("_")
@@ -1028,6 +1108,8 @@ ENTITY_TABLES = {
     "checkin": "checkins",
     "reading": "readings",
     "user": "users",
+    "iteration": "iterations",
+    "iteration_goal": "iteration_goals",
 }
 
 
@@ -1336,3 +1418,11 @@ def test_sign_in_never_fails_and_only_counts(seeded: Seed, username: Any, passwo
     for pk in changed.pop("audit_events"):
         assert after["audit_events"][pk]["summary"].startswith("Sign-in of vera locked")
     assert not any(changed.values())
+
+
+test_generate_iterations = fuzz("generate_iterations")
+test_create_iteration = fuzz("create_iteration")
+test_update_iteration = fuzz("update_iteration")
+test_delete_iteration = fuzz("delete_iteration")
+test_create_iteration_goal = fuzz("create_iteration_goal")
+test_update_iteration_goal = fuzz("update_iteration_goal")

@@ -300,7 +300,19 @@ def test_each_revision_downgrades_and_upgrades_again_with_nothing_lost(
     _alembic(empty_engine, "upgrade", revision)
 
     assert current_revision(empty_engine) == revision
-    assert _snapshot(empty_engine, columns) == before
+    # A table this revision adds cannot keep its rows through a downgrade that drops it
+    # (revision 0004: iterations, made again from the PIs' dates, and their goals); every
+    # table the older schema has comes back whole, the columns it lacked included.
+    surviving = {name: names for name, names in columns.items() if name in at_previous}
+    assert _snapshot(empty_engine, surviving) == _snapshot_of(before, surviving)
+
+
+def _snapshot_of(snapshot: Snapshot, tables: dict[str, list[str]]) -> Snapshot:
+    """The part of a snapshot about these tables."""
+    return Snapshot(
+        {name: snapshot.counts[name] for name in tables},
+        {name: snapshot.rows[name] for name in tables},
+    )
 
 
 def _columns_at(revision: str) -> dict[str, list[str]]:
