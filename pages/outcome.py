@@ -124,7 +124,9 @@ for target in spec.targets:
         target,
         status,
         metric,
-        readings.loc[readings["metric_id"] == target.metric_id, ["date", "value"]],
+        readings.loc[
+            readings["metric_id"] == target.metric_id, ["date", "value", "note", "entered_by"]
+        ],
     )
     chart_kwargs = {
         "as_of": as_of,

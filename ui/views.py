@@ -559,8 +559,8 @@ def outcome_select(
 def evidence_columns(
     verdict: HypothesisVerdict, hypothesis: HypothesisSpec, metric: MetricInfo | None
 ) -> None:
-    """The release and windows, then before and after means with counts, the effect
-    against its minimum, and the p-value."""
+    """The release and windows, the method, then before and after means with counts,
+    the effect against its minimum, its 95% interval and the p-value."""
     evidence = verdict.evidence
     unit = metric.unit if metric else ""
     decimals = metric.decimals if metric else 1
@@ -582,21 +582,48 @@ def evidence_columns(
     if evidence.effect is not None:
         effect = ("+" if evidence.effect >= 0 else "−") + value(abs(evidence.effect))
     minimum = f"+{value(evidence.min_effect)}" if evidence.min_effect is not None else "—"
-    columns = st.columns(4)
+    trend = evidence.method == "trend"
+    if evidence.method is not None:
+        st.caption(
+            "Method: against the pre-release trend (the dashed line on the chart is where "
+            "the metric was heading without the release)"
+            if trend
+            else "Method: before/after means (3 readings before and 2 after are needed "
+            "to measure against the trend)"
+        )
+    columns = st.columns(5)
     columns[0].metric(f"Before · {evidence.before_count} readings", value(evidence.before_mean))
     columns[1].metric(f"After · {evidence.after_count} readings", value(evidence.after_mean))
     columns[2].metric(
         "Effect",
         effect,
-        help="Mean after minus mean before, positive in the expected direction.",
+        help=(
+            "Mean distance of the after readings from the projected pre-release trend, "
+            "positive in the expected direction."
+            if trend
+            else "Mean after minus mean before, positive in the expected direction."
+        ),
         delta=f"minimum {minimum}",
         delta_color="off",
         delta_arrow="off",
     )
+    interval = "—"
+    if evidence.interval is not None:
+        low, high = evidence.interval
+        interval = f"{format_value(low, '', decimals)} to {format_value(high, '', decimals)}"
     columns[3].metric(
+        "95% interval",
+        interval,
+        help="Student t interval of the trend effect; none for the means method.",
+    )
+    columns[4].metric(
         "p-value",
         "—" if evidence.p_value is None else f"{evidence.p_value:.3f}",
-        help="Welch's t-test, when each side has 3 or more readings.",
+        help=(
+            "Two-sided Student t test of the trend effect."
+            if trend
+            else "Welch's t-test, when each side has 3 or more readings."
+        ),
     )
 
 

@@ -498,3 +498,58 @@ def test_every_builder_makes_a_valid_vega_lite_spec(build: Any) -> None:
 def test_chart_png_renders_offline() -> None:
     png = charts.chart_png(charts.health_mix_chart({"on_track": 1}), scale=1)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_reading_tooltip_shows_the_note_and_who_entered_it() -> None:
+    readings = pd.DataFrame(
+        {
+            "date": [PI_START, PI_START + dt.timedelta(days=7)],
+            "value": [2.1, 2.2],
+            "note": ["<b>campaign</b> week", None],
+            "entered_by": ["ana", "sync"],
+        }
+    )
+    spec = _spec(_chart(readings=readings))
+    layer = _layers(spec)["readings"]
+    rows = _rows(spec, layer)
+    assert [(r["note"], r["entered_by"]) for r in rows] == [
+        ("<b>campaign</b> week", "ana"),  # text as entered: Vega's tooltip escapes it
+        ("", "sync"),
+    ]
+    titles = {t["field"]: t["title"] for t in layer["encoding"]["tooltip"]}
+    assert (titles["note"], titles["entered_by"]) == ("Note", "Entered by")
+
+
+def test_averaged_points_carry_no_single_note() -> None:
+    daily = _readings(range(0, 28)).assign(note="n", entered_by="ana")
+    spec = _spec(_chart(readings=daily, max_points=7))
+    layer = _layers(spec)["readings"]
+    assert "note" not in _rows(spec, layer)[0]
+    assert "note" not in {t["field"] for t in layer["encoding"]["tooltip"]}
+
+
+def test_pre_release_trend_is_fitted_before_and_projected_after_the_release() -> None:
+    # value = 2.0 + 0.01 x days from the release (20 Oct), window 28 days, as of 2 Nov
+    window = charts.HypothesisWindow(
+        dt.date(2026, 10, 20), 28, "v2.3", 2.2, 2.4, trend_intercept=2.0, trend_slope=0.01
+    )
+    spec = _spec(_chart(hypothesis=window))
+    layers = _layers(spec)
+    fitted = _rows(spec, layers["trend_fitted"])
+    projected = _rows(spec, layers["trend_projected"])
+    assert [(r["date"][:10], r["trend"]) for r in fitted] == [
+        ("2026-09-22", pytest.approx(1.72)),
+        ("2026-10-20", pytest.approx(2.0)),
+    ]
+    # across the after window as far as it has run (the as-of date)
+    assert [(r["date"][:10], r["trend"]) for r in projected] == [
+        ("2026-10-20", pytest.approx(2.0)),
+        ("2026-11-02", pytest.approx(2.13)),
+    ]
+    assert layers["trend_projected"]["mark"]["strokeDash"] == [6, 3]
+
+
+def test_no_trend_line_for_the_means_method() -> None:
+    window = charts.HypothesisWindow(dt.date(2026, 10, 20), 28, "v2.3", 2.2, 2.4)
+    layers = _layers(_spec(_chart(hypothesis=window)))
+    assert not any(name.startswith("trend_") for name in layers)
