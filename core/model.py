@@ -322,6 +322,10 @@ class OutcomeStatus:
     checks: tuple[Check, ...] = ()
     flag: ActualActualFlag | None = None
     last_checkin: CheckInInfo | None = None
+    # Train outcomes: the team outcomes that name this one as parent (ids, in page
+    # order), and whether health and progress come from them (no targets of its own).
+    contributors: tuple[int, ...] = ()
+    rolled_up: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -192,6 +192,20 @@ def report_from_status(
         ],
     }
     if details:
+        team_outcomes = {o.outcome_id: o for t in status.teams for o in t.outcomes}
+        for data, outcome in zip(train["outcomes"], status.train_outcomes, strict=True):
+            data["rolled_up"] = outcome.rolled_up
+            data["contributors"] = [
+                {
+                    "key": team_outcomes[c].key,
+                    "title": team_outcomes[c].title,
+                    "health": team_outcomes[c].health,
+                    "progress": _fraction(team_outcomes[c].progress),
+                }
+                for c in outcome.contributors
+                if c in team_outcomes
+            ]
+    if details:
         train["predictability"] |= {
             "pooled_band": train_p.pooled_band,
             "mean_band": train_p.mean_band,
@@ -299,6 +313,18 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
     lines.append(" · ".join(facts))
     if outcome.get("reason"):
         lines += ["", f"Health reason: {md_text(outcome['reason'])}."]
+    if outcome.get("contributors"):
+        source = (
+            "Health and progress rolled up from its contributing team outcomes"
+            if outcome.get("rolled_up")
+            else "Judged by its own targets; contributing team outcomes"
+        )
+        lines += ["", f"{source}:", ""]
+        lines += [
+            f"- {md_text(c['key'])}: {md_text(c['title'])} ({_health(c['health'])}, "
+            f"progress {_pct(c['progress'])})"
+            for c in outcome["contributors"]
+        ]
     if outcome.get("flag"):
         lines += ["", f"> **Actual-actual:** {md_text(outcome['flag'])}."]
     if outcome["targets"]:

@@ -280,3 +280,26 @@ def test_md_text_escapes_markdown_and_html(raw: str, escaped: str) -> None:
 def test_markdown_renders_the_exact_report_too() -> None:
     text = report_markdown(build_report(snapshot()))
     assert "## Checkout" in text and "reason:" not in text
+
+
+def test_train_outcome_without_targets_reports_its_contributors_rollup() -> None:
+    """PAY-1 has no targets; CHK-1 (on track, 60%) names it as parent."""
+    base = snapshot()
+    chk1, chk2, src1, pay1 = base.outcomes
+    linked = dataclasses.replace(
+        base, outcomes=(dataclasses.replace(chk1, parent_id=pay1.id), chk2, src1, pay1)
+    )
+
+    report = build_report(linked)
+    detailed = build_report(linked, details=True)
+
+    (train_outcome,) = report["train"]["outcomes"]
+    assert (train_outcome["health"], train_outcome["progress"]) == ("on_track", 0.6)
+    assert set(train_outcome) == OUTCOME_KEYS  # the spec's fields, no more
+    (detail,) = detailed["train"]["outcomes"]
+    assert detail["contributors"] == [
+        {"key": "CHK-1", "title": "Raise conversion", "health": "on_track", "progress": 0.6}
+    ]
+    text = report_markdown(detailed)
+    assert "rolled up from its contributing team outcomes:" in text
+    assert "- CHK-1: Raise conversion (on track, progress 60%)" in text
