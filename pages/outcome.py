@@ -15,6 +15,7 @@ from ui.forms import checkin_form
 from ui.frame import page_frame
 from ui.views import (
     checkin_text,
+    contributor_links,
     day_text,
     escape_markdown,
     evidence_columns,
@@ -26,6 +27,7 @@ from ui.views import (
     outcome_select,
     page_params,
     page_top,
+    parent_link,
     pi_progress_text,
     pi_select,
     show_chart,
@@ -85,6 +87,13 @@ if team is not None:
         icon=":material/arrow_back:",
         query_params=page_params(pi=pi.name, team=team.key, outcome=None),
     )
+
+# ---------------------------------------------------------------- alignment
+if team is None:
+    st.subheader("Contributing team outcomes", anchor=False)
+    contributor_links(view.status, outcome, pi.name)
+else:
+    parent_link(view.status, spec, pi.name)
 
 # ---------------------------------------------------------------- one chart per target
 st.subheader("Targets", anchor=False)

@@ -24,6 +24,7 @@ from core.model import (
     OutcomeStatus,
     PIInfo,
     PISnapshot,
+    PIStatus,
     TargetStatus,
     TeamInfo,
     TeamStatus,
@@ -766,3 +767,56 @@ def show_chart(builder: str, *args: Any, **kwargs: Any) -> None:
     took most of a warm run of the outcome and team pages (bench/RESULTS.md), and a
     rerun, another visitor or a presentation's next round draws the same charts."""
     st.vega_lite_chart(_cached_spec(builder, args, kwargs), width="stretch")
+
+
+# ---------------------------------------------------------------- alignment
+
+
+def outcome_team_keys(status: PIStatus) -> dict[int, tuple[OutcomeStatus, str | None]]:
+    """Every outcome of the PI by id, with its team's key (None: train-level)."""
+    found: dict[int, tuple[OutcomeStatus, str | None]] = {
+        o.outcome_id: (o, team.team.key) for team in status.teams for o in team.outcomes
+    }
+    found.update({o.outcome_id: (o, None) for o in status.train_outcomes})
+    return found
+
+
+def contributor_links(status: PIStatus, outcome: OutcomeStatus, pi_name: str) -> None:
+    """A train outcome's contributing team outcomes, each with health, progress and a
+    link to its outcome page; says whether the train outcome's own health is rolled up
+    from them (PRODUCT.md's alignment rollup)."""
+    by_id = outcome_team_keys(status)
+    children = [by_id[c] for c in outcome.contributors if c in by_id]
+    if not children:
+        st.caption("No team outcome contributes to it yet (teams name it as parent on Plan).")
+        return
+    st.caption(
+        "Health and progress are rolled up from these team outcomes (worst health, mean progress)."
+        if outcome.rolled_up
+        else "Judged by its own targets; these team outcomes contribute to it."
+    )
+    for child, team_key in children:
+        line = st.columns([1.2, 1, 5], vertical_alignment="center")
+        line[0].markdown(health_badge_md(child.health))
+        line[1].markdown(escape_markdown(percent_text(child.progress)))
+        line[2].page_link(
+            "pages/outcome.py",
+            label=f"{escape_markdown(child.key)} · {escape_markdown(child.title)}",
+            query_params=page_params(pi=pi_name, team=team_key, outcome=child.key),
+        )
+
+
+def parent_link(status: PIStatus, spec: OutcomeSpec, pi_name: str) -> None:
+    """For a team outcome that contributes to a train outcome: a link up to it."""
+    if spec.parent_id is None:
+        return
+    found = outcome_team_keys(status).get(spec.parent_id)
+    if found is None:
+        return
+    parent, team_key = found
+    st.page_link(
+        "pages/outcome.py",
+        label=f"Contributes to {escape_markdown(parent.key)} · {escape_markdown(parent.title)}",
+        icon=":material/account_tree:",
+        query_params=page_params(pi=pi_name, team=team_key, outcome=parent.key),
+    )
