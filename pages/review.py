@@ -100,6 +100,21 @@ else:
         icon=":material/hourglass_top:",
     )
 
+# ---------------------------------------------------------------- across PIs
+st.header("Across PIs", anchor=False)
+track = reads.train_track_record(pi_name=pi.name, as_of=as_of)
+if len(track) > 1:
+    st.caption(
+        "Is the train getting better at keeping its promises? Each PI as it stood when it "
+        "ended (a running PI as of the shown date)."
+    )
+    show_chart("track_record", track)
+else:
+    st.info(
+        "The train's track record appears here from its second PI on.",
+        icon=":material/timeline:",
+    )
+
 # ---------------------------------------------------------------- per team and outcome
 st.header("Planned vs actual business value", anchor=False)
 st.caption(

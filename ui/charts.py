@@ -31,6 +31,7 @@ from core.model import (
     TargetSpec,
     TargetStatus,
 )
+from core.track_record import PITrackRecord
 from ui.theme import (
     HEALTH_COLOR,
     HEALTH_ORDER,
@@ -1143,6 +1144,93 @@ def predictability_chart(
         width=width,
         height=alt.Step(row_height),
         title=alt.Title("Predictability", subtitle=subtitle, anchor="start"),
+    )
+
+
+def track_record_chart(
+    records: Sequence[PITrackRecord], *, width: int = 560, height: int = 260
+) -> alt.LayerChart:
+    """A train's last PIs, oldest first: pooled predictability and the share of its team
+    outcomes achieved, both as percents on one axis, over the healthy 80-100 band. A PI
+    still running is marked "(running)" and has no predictability yet. Each series has
+    its own colour and dash, and every point its figure in the tooltip."""
+    rows = []
+    order = []
+    for record in records:
+        label = record.pi + ("" if record.ended else " (running)")
+        order.append(label)
+        for series, value, text in (
+            (
+                "Predictability (pooled)",
+                record.pooled,
+                "not yet scored" if record.pooled is None else f"{record.pooled:.0f}%",
+            ),
+            (
+                "Outcomes achieved",
+                None if record.share_achieved is None else record.share_achieved * 100,
+                f"{record.achieved} of {record.outcomes}"
+                + (
+                    ""
+                    if record.share_achieved is None
+                    else f" ({record.share_achieved * 100:.0f}%)"
+                ),
+            ),
+        ):
+            rows.append({"pi": label, "series": series, "percent": value, "text": text})
+    data = pd.DataFrame(rows, columns=["pi", "series", "percent", "text"])
+    top = max([120.0, *[p * 1.1 for p in data["percent"].dropna()]])
+    y_scale = alt.Scale(domain=[0, top], nice=False)
+    x = alt.X("pi:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140))
+    names = ["Predictability (pooled)", "Outcomes achieved"]
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=names, range=[SERIES_COLOR["readings"], SERIES_COLOR["target"]]),
+        legend=alt.Legend(title=None, orient="bottom", symbolType="stroke"),
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]]),
+        legend=alt.Legend(title=None, orient="bottom", symbolType="stroke"),
+    )
+    low, high = HEALTHY_BAND
+    band = pd.DataFrame({"low": [low], "high": [high], "label": ["healthy predictability"]})
+    tooltip = [
+        alt.Tooltip("pi:N", title="PI"),
+        alt.Tooltip("series:N", title="Figure"),
+        alt.Tooltip("text:N", title="Value"),
+    ]
+    shown = data[data["percent"].notna()]
+    layers = [
+        _chart(band, name="healthy_band")
+        .mark_rect(color=HEALTH_COLOR["on_track"], opacity=0.15)
+        .encode(
+            y=alt.Y("low:Q", scale=y_scale, title="Percent"),
+            y2="high:Q",
+        ),
+        _chart(band, name="healthy_label")
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=TEXT_MUTED)
+        .encode(x=alt.value(0), y=alt.Y("high:Q", scale=y_scale), text="label:N"),
+        _chart(shown, name="series")
+        .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=60, filled=True))
+        .encode(
+            x=x,
+            y=alt.Y("percent:Q", scale=y_scale, title="Percent"),
+            color=color,
+            strokeDash=dash,
+            tooltip=tooltip,
+        ),
+        _chart(shown, name="labels")
+        .mark_text(baseline="bottom", dy=-8, color=TEXT_MUTED)
+        .encode(x=x, y=alt.Y("percent:Q", scale=y_scale), text="text:N", detail="series:N"),
+    ]
+    return alt.layer(*layers).properties(
+        width=width,
+        height=height,
+        title=alt.Title(
+            f"Across the last {len(records)} PIs" if len(records) != 1 else "This PI so far",
+            subtitle="Predictability (pooled) and the share of team outcomes achieved",
+            anchor="start",
+        ),
     )
 
 

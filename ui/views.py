@@ -38,6 +38,7 @@ from ui.charts import (
     readings_frame,
     sparkline,
     target_chart_for,
+    track_record_chart,
 )
 from ui.data import clear_reads
 from ui.filters import as_of_picker, copy_link, param_select
@@ -733,6 +734,7 @@ CHARTS: dict[str, Callable[..., alt.TopLevelMixin]] = {
     "sparkline": sparkline,
     "progress_bars": progress_bars,
     "predictability": predictability_chart,
+    "track_record": track_record_chart,
 }
 
 
