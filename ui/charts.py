@@ -311,6 +311,7 @@ _SERIES_STYLE: dict[str, tuple[str, list[int]]] = {
     "Baseline": (SERIES_COLOR["baseline"], [2, 3]),
     "Expected path": (SERIES_COLOR["expected"], [7, 4]),
     "Forecast": (SERIES_COLOR["forecast"], [4, 4]),
+    "Pre-release trend": (SERIES_COLOR["trend"], [1, 0]),
 }
 
 
@@ -373,6 +374,13 @@ def target_chart(
     forecast_ok = forecast is not None and target_date is not None and not frame.empty
     if forecast_ok:
         present.append("Forecast")
+    trend_ok = (
+        hypothesis is not None
+        and hypothesis.trend_intercept is not None
+        and hypothesis.trend_slope is not None
+    )
+    if trend_ok:
+        present.append("Pre-release trend")
 
     x_scale = alt.Scale(domain=[_alt_date(x_start), _alt_date(x_end)])
     x = alt.X(
@@ -426,6 +434,9 @@ def target_chart(
 
     if hypothesis is not None:
         layers.extend(_window_layers(hypothesis, as_of_ts, x_scale, y_title, fmt))
+        layers.extend(
+            _trend_layers(hypothesis, as_of_ts, x_scale, y_scale, y_title, fmt, series_color)
+        )
 
     if has_band:
         band = pd.DataFrame(
@@ -786,7 +797,6 @@ def _window_layers(
                     ],
                 )
             )
-    layers.extend(_trend_layers(hypothesis, as_of, x_scale, y_title, fmt))
     return layers
 
 
@@ -801,8 +811,10 @@ def _trend_layers(
     hypothesis: HypothesisWindow,
     as_of: pd.Timestamp,
     x_scale: alt.Scale,
+    y_scale: alt.Scale,
     y_title: str,
     fmt: Any,
+    series_color: alt.Color,
 ) -> list[alt.Chart]:
     """The pre-release least-squares line over the before window (solid) and projected
     across the after window (dashed): where the metric was heading without the release,
@@ -817,6 +829,7 @@ def _trend_layers(
             rows.append(
                 {
                     "part": part,
+                    "series": "Pre-release trend",
                     "date": day,
                     "trend": value,
                     "what": "Pre-release trend"
@@ -828,15 +841,12 @@ def _trend_layers(
     frame = pd.DataFrame(rows)
     return [
         _chart(frame[frame["part"] == part], name=f"trend_{part}")
-        .mark_line(
-            color=SERIES_COLOR["trend"],
-            strokeWidth=2,
-            strokeDash=[1, 0] if part == "fitted" else [6, 3],
-            clip=True,
-        )
+        .mark_line(strokeWidth=2, strokeDash=[1, 0] if part == "fitted" else [6, 3], clip=True)
         .encode(
             x=alt.X("date:T", scale=x_scale, title=None),
-            y=alt.Y("trend:Q", title=y_title),
+            y=alt.Y("trend:Q", title=y_title, scale=y_scale),
+            # In the legend with the other series; the dash tells fitted from projected.
+            color=series_color,
             tooltip=[
                 alt.Tooltip("what:N", title="Line"),
                 alt.Tooltip("day:N", title="Date"),

@@ -587,8 +587,8 @@ def evidence_columns(
     trend = evidence.method == "trend"
     if evidence.method is not None:
         st.caption(
-            "Method: against the pre-release trend (the dashed line on the chart is where "
-            "the metric was heading without the release)"
+            "Method: against the pre-release trend (on the chart, the “Pre-release trend” "
+            "line, dashed after the release, is where the metric was heading without it)"
             if trend
             else "Method: before/after means (3 readings before and 2 after are needed "
             "to measure against the trend)"
