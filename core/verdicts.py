@@ -304,7 +304,8 @@ def evidence_sentence(
     name = evidence.release_name or "the release"
     return (
         f"after {name} the mean moved {fmt_signed(effect, decimals, unit)} in the expected "
-        f"direction (before/after means: too few readings before for a trend){p_text}; {means}"
+        f"direction (before/after means: a trend needs {MIN_BEFORE_FOR_TREND} readings "
+        f"before and {MIN_AFTER_FOR_TREND} after){p_text}; {means}"
     )
 
 

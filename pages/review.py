@@ -1,6 +1,7 @@
 """PI review: planned vs actual business value per team and outcome, predictability with
-its healthy band, the train rollup, hypothesis learnings and decisions, the actual-actual
-flags, scoring (admins) and the PI report as Markdown and JSON."""
+its healthy band, the train rollup, the train across its last PIs, hypothesis learnings and
+decisions, the actual-actual flags, scoring (admins) and the PI report as Markdown and
+JSON."""
 
 from __future__ import annotations
 

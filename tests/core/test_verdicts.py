@@ -562,7 +562,10 @@ def test_adding_a_constant_to_every_value_changes_nothing(
 
     a, b = plain.evidence, shifted.evidence
     assert a.method == b.method
-    assert a.effect is not None and b.effect is not None
+    if a.effect is None:  # no reading after the release yet (the window is open)
+        assert b.effect is None and plain.verdict == shifted.verdict
+        return
+    assert b.effect is not None
     # Same verdict unless the effect sits within rounding of the minimum or of zero.
     if abs(a.effect - min_effect) > 1e-6 and abs(a.effect) > 1e-6:
         assert plain.verdict == shifted.verdict
