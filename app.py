@@ -11,6 +11,7 @@ from ui.text import safe_url
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 from ui.views import (
     band_badge_md,
+    contributor_links,
     count_badges_md,
     day_text,
     escape_markdown,
@@ -147,13 +148,19 @@ else:
 if status.train_outcomes:
     st.subheader("Train outcomes")
     for outcome in status.train_outcomes:
-        line = st.columns([1, 5], vertical_alignment="center")
+        line = st.columns([1, 1, 5], vertical_alignment="center")
         line[0].markdown(health_badge_md(outcome.health), help=escape_markdown(outcome.reason))
-        line[1].page_link(
+        line[1].markdown(escape_markdown(percent_text(outcome.progress)))
+        line[2].page_link(
             "pages/outcome.py",
             label=f"{escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}",
             query_params=page_params(pi=pi.name, outcome=outcome.key, team=None),
         )
+        with st.expander(
+            f"{len(outcome.contributors)} contributing team outcomes"
+            + (" · health and progress rolled up" if outcome.rolled_up else "")
+        ):
+            contributor_links(status, outcome, pi.name)
 
 # ---------------------------------------------------------------- releases and stale metrics
 left, right = st.columns(2, gap="large")

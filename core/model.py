@@ -253,6 +253,18 @@ class HypothesisEvidence:
     effect: float | None
     min_effect: float | None
     p_value: float | None
+    # "trend" (3+ before, 2+ after: the effect is measured against the projected
+    # pre-release line) or "means"; None while untested.
+    method: str | None = None
+    # Sign-adjusted mean(after) - mean(before), shown beside a trend effect so a team sees
+    # how much of a raw rise the pre-release trend already explains.
+    mean_difference: float | None = None
+    # 95% interval of `effect` (trend method only), in the effect's signed units.
+    interval: tuple[float, float] | None = None
+    # The least-squares pre-release line value = trend_intercept + trend_slope x (days
+    # from the release), for the chart's projection across the after window.
+    trend_intercept: float | None = None
+    trend_slope: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,6 +322,10 @@ class OutcomeStatus:
     checks: tuple[Check, ...] = ()
     flag: ActualActualFlag | None = None
     last_checkin: CheckInInfo | None = None
+    # Train outcomes: the team outcomes that name this one as parent (ids, in page
+    # order), and whether health and progress come from them (no targets of its own).
+    contributors: tuple[int, ...] = ()
+    rolled_up: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

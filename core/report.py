@@ -17,6 +17,7 @@ from core.model import (
     PREDICTABILITY_BANDS,
     UNMEASURABLE,
     VERDICTS,
+    HypothesisSpec,
     HypothesisVerdict,
     MetricInfo,
     OutcomeSpec,
@@ -32,6 +33,10 @@ FRACTION_DIGITS = 3  # progress 0.452: a tenth of a percent
 PERCENT_DIGITS = 1  # predictability 92.3
 EFFECT_DIGITS = 4
 P_VALUE_SIGNIFICANT = 3
+METHOD_WORDS = {
+    "trend": "against the pre-release trend",
+    "means": "before/after means",
+}
 
 
 def _fraction(value: float | None) -> float | None:
@@ -77,20 +82,31 @@ def _target_json(target: TargetStatus, details: bool) -> dict[str, Any]:
     return data
 
 
+def _round(value: float | None, digits: int = EFFECT_DIGITS) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def _hypothesis_json(
-    verdict: HypothesisVerdict, spec_texts: tuple[str, str, str], metric: str, details: bool
+    verdict: HypothesisVerdict, spec: HypothesisSpec, metric: str, details: bool
 ) -> dict[str, Any]:
     evidence = verdict.evidence
+    interval = evidence.interval
     data: dict[str, Any] = {
         "metric": metric,
-        "if": spec_texts[0],
-        "expect": spec_texts[1],
-        "because": spec_texts[2],
+        "if": spec.if_text,
+        "expect": spec.expect_text,
+        "because": spec.because_text,
         "verdict": verdict.verdict,
-        "effect": None if evidence.effect is None else round(evidence.effect, EFFECT_DIGITS),
+        # A method only once there is something to measure: null while untested.
+        "method": None if verdict.verdict == "untested" else evidence.method,
+        "effect": _round(evidence.effect),
+        "interval": None if interval is None else [_round(interval[0]), _round(interval[1])],
         "p_value": _p_value(evidence.p_value),
+        "mean_difference": _round(evidence.mean_difference),
         "override": verdict.override,
         "override_reason": verdict.override_reason,
+        "learning": spec.learning,
+        "decision": spec.decision,
     }
     if details:
         data |= {
@@ -117,12 +133,7 @@ def _outcome_json(
     for verdict, hypothesis in zip(status.hypotheses, spec.hypotheses, strict=True):
         metric = metrics.get(hypothesis.metric_id)
         hypotheses.append(
-            _hypothesis_json(
-                verdict,
-                (hypothesis.if_text, hypothesis.expect_text, hypothesis.because_text),
-                metric.name if metric else "",
-                details,
-            )
+            _hypothesis_json(verdict, hypothesis, metric.name if metric else "", details)
         )
     data: dict[str, Any] = {
         "key": status.key,
@@ -180,6 +191,20 @@ def report_from_status(
             _outcome_json(o, specs[o.outcome_id], metrics, details) for o in status.train_outcomes
         ],
     }
+    if details:
+        team_outcomes = {o.outcome_id: o for t in status.teams for o in t.outcomes}
+        for data, outcome in zip(train["outcomes"], status.train_outcomes, strict=True):
+            data["rolled_up"] = outcome.rolled_up
+            data["contributors"] = [
+                {
+                    "key": team_outcomes[c].key,
+                    "title": team_outcomes[c].title,
+                    "health": team_outcomes[c].health,
+                    "progress": _fraction(team_outcomes[c].progress),
+                }
+                for c in outcome.contributors
+                if c in team_outcomes
+            ]
     if details:
         train["predictability"] |= {
             "pooled_band": train_p.pooled_band,
@@ -288,6 +313,18 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
     lines.append(" · ".join(facts))
     if outcome.get("reason"):
         lines += ["", f"Health reason: {md_text(outcome['reason'])}."]
+    if outcome.get("contributors"):
+        source = (
+            "Health and progress rolled up from its contributing team outcomes"
+            if outcome.get("rolled_up")
+            else "Judged by its own targets; contributing team outcomes"
+        )
+        lines += ["", f"{source}:", ""]
+        lines += [
+            f"- {md_text(c['key'])}: {md_text(c['title'])} ({_health(c['health'])}, "
+            f"progress {_pct(c['progress'])})"
+            for c in outcome["contributors"]
+        ]
     if outcome.get("flag"):
         lines += ["", f"> **Actual-actual:** {md_text(outcome['flag'])}."]
     if outcome["targets"]:
@@ -318,10 +355,16 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
                 statement += f" **because** {md_text(h['because'])}"
             lines.append(f"- {statement} ({md_text(h['metric'])}).")
             verdict = f"  Verdict: **{h['verdict']}**"
+            if h["method"] is not None:
+                verdict += f" ({METHOD_WORDS.get(h['method'], h['method'])})"
             if h["effect"] is not None:
                 verdict += f", effect {h['effect']:+g}"
+            if h["interval"] is not None:
+                verdict += f" (95% interval {h['interval'][0]:g} to {h['interval'][1]:g})"
             if h["p_value"] is not None:
                 verdict += f", p = {h['p_value']:g}"
+            if h["mean_difference"] is not None:
+                verdict += f", mean difference {h['mean_difference']:+g}"
             if h["verdict"] != "untested" and h.get("release"):
                 verdict += (
                     f"; {h['before_count']} readings before and {h['after_count']} after "
@@ -335,6 +378,10 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
                 if h["override_reason"]:
                     override += f" ({md_text(h['override_reason'])})"
                 lines.append(override + ".")
+            if h["decision"]:
+                lines.append(f"  Decision: **{md_text(h['decision'])}**.")
+            if h["learning"]:
+                lines.append(f"  Learning: {md_text(h['learning'])}.")
     if outcome["checks"]:
         lines += ["", "Checks:", ""]
         for code in outcome["checks"]:

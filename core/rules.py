@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from core.alignment import contributors_of, rolled_up_train_outcome
 from core.checks import is_task_phrased, outcome_checks, rewrite_suggestion, team_checks
 from core.health import evaluate_target, outcome_health, outcome_progress, target_health
 from core.model import (
@@ -146,8 +147,13 @@ def evaluate_pi(snapshot: PISnapshot) -> PIStatus:
                 ),
             )
         )
+    team_outcomes = [o for t in teams for o in t.outcomes]
     train_outcomes = tuple(
-        evaluate_outcome(o, snapshot, last_checkin=checkins.get(o.id))
+        rolled_up_train_outcome(
+            evaluate_outcome(o, snapshot, last_checkin=checkins.get(o.id)),
+            o,
+            contributors_of(o.id, team_outcomes, snapshot.outcomes),
+        )
         for o in snapshot.team_outcomes(None)
     )
     return PIStatus(

@@ -1,10 +1,12 @@
-"""Hypothesis verdicts: did the metric move the expected way after the release shipped?"""
+"""Hypothesis verdicts: did the metric move more than it was already moving when the
+release shipped? (PRODUCT.md's "Hypothesis verdict" rule, trend-adjusted.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from scipy import special
 
@@ -13,6 +15,11 @@ from core.model import HypothesisEvidence, HypothesisSpec, HypothesisVerdict, Re
 
 MIN_READINGS_PER_SIDE = 2
 MIN_READINGS_FOR_P_VALUE = 3
+MIN_BEFORE_FOR_TREND = 3  # a line through 2 points has no residuals to judge noise by
+MIN_AFTER_FOR_TREND = 2
+ZERO_SE = 1e-12  # below this the data has no noise: the interval collapses, p is undefined
+FLOAT_NOISE = 1e-12  # relative: an effect this small next to the values is rounding
+CONFIDENCE = 0.975  # two-sided 95% interval
 
 
 def min_effect_threshold(min_effect: float, unit: str, before_mean: float | None) -> float | None:
@@ -55,6 +62,79 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+@dataclass(frozen=True, kw_only=True)
+class TrendEffect:
+    """The trend method's numbers. `raw_effect` is mean(after - projection) before the
+    direction's sign is applied; `interval` and `p_value` are for the signed effect."""
+
+    intercept: float
+    slope: float
+    raw_effect: float
+    se: float
+    df: int
+    interval: tuple[float, float]
+    p_value: float | None
+
+
+def trend_effect(
+    before: Sequence[tuple[float, float]], after: Sequence[tuple[float, float]], *, sign: int = 1
+) -> TrendEffect:
+    """Fit a + b t to the `before` (t, value) points, project it to each `after` point and
+    measure how far above the line they landed. Needs 3+ before (with distinct t) and 2+
+    after.
+
+    se = s x sqrt(1/n_after + 1/n_before + (mean t_after - mean t_before)^2 / Sxx_before)
+    with the pooled s^2 = (before residuals^2 + (d_i - mean d)^2) / (n_before + n_after - 3):
+    the error of a mean of new observations around a fitted line's prediction, with the
+    after side's own scatter added to the noise estimate. se below 1e-12 (noise-free data)
+    gives the interval [effect, effect] and no p-value."""
+    n_before, n_after = len(before), len(after)
+    t_before_mean = sum(t for t, _ in before) / n_before
+    v_before_mean = sum(v for _, v in before) / n_before
+    sxx = sum((t - t_before_mean) ** 2 for t, _ in before)
+    sxy = sum((t - t_before_mean) * (v - v_before_mean) for t, v in before)
+    slope = sxy / sxx
+    intercept = v_before_mean - slope * t_before_mean
+    # Distances from the line written around the before-means, not via the intercept:
+    # fewer cancelling terms, so a series that continues its line exactly lands on 0.
+    residuals = [(v - v_before_mean) - slope * (t - t_before_mean) for t, v in before]
+    differences = [(v - v_before_mean) - slope * (t - t_before_mean) for t, v in after]
+    raw_effect = sum(differences) / n_after
+    scale = max(abs(v) for _, v in (*before, *after))
+    if abs(raw_effect) <= FLOAT_NOISE * max(1.0, scale):
+        # Rounding left over from a release that changed nothing: call it 0, so it is
+        # refuted, not "inconclusive" by a hair's breadth above zero.
+        raw_effect = 0.0
+    df = n_before + n_after - 3
+    pooled = (sum(r * r for r in residuals) + sum((d - raw_effect) ** 2 for d in differences)) / df
+    t_after_mean = sum(t for t, _ in after) / n_after
+    se = math.sqrt(pooled) * math.sqrt(
+        1 / n_after + 1 / n_before + (t_after_mean - t_before_mean) ** 2 / sxx
+    )
+    effect = sign * raw_effect
+    if se < ZERO_SE:
+        return TrendEffect(
+            intercept=intercept,
+            slope=slope,
+            raw_effect=raw_effect,
+            se=se,
+            df=df,
+            interval=(effect, effect),
+            p_value=None,
+        )
+    quantile = float(special.stdtrit(df, CONFIDENCE))
+    p_value = float(2 * special.stdtr(df, -abs(effect / se)))
+    return TrendEffect(
+        intercept=intercept,
+        slope=slope,
+        raw_effect=raw_effect,
+        se=se,
+        df=df,
+        interval=(effect - quantile * se, effect + quantile * se),
+        p_value=p_value if math.isfinite(p_value) else None,
+    )
+
+
 def hypothesis_verdict(
     spec: HypothesisSpec,
     readings: Sequence[ReadingPoint],
@@ -64,11 +144,15 @@ def hypothesis_verdict(
     unit: str = "",
 ) -> HypothesisVerdict:
     """The computed verdict as of `as_of`, with release date R, window W and minimum
-    effect E:
+    effect E (PRODUCT.md's rule):
 
     - untested: no release linked, or R after as_of;
     - before = readings in [R - W, R), after = readings in (R, min(R + W, as_of)];
-      effect = mean(after) - mean(before), signed so positive is the expected direction;
+      mean_difference = sign x (mean(after) - mean(before));
+    - trend method (3+ before, 2+ after): effect = sign x mean of each after reading's
+      distance above the before readings' least-squares line, with a 95% t interval and
+      a two-sided p; means method otherwise: effect = mean_difference, Welch p when each
+      side has 3+;
     - supported: 2+ readings each side and effect >= E (and > 0: a zero effect supports
       nothing, even with E = 0);
     - measuring: the window is still open (as_of < R + W) and not yet supported;
@@ -103,40 +187,59 @@ def hypothesis_verdict(
 
     window_start = release - dt.timedelta(days=spec.window_days)
     after_end = min(window_end, as_of)
-    before = [r.value for r in readings if window_start <= r.date < release]
-    after = [r.value for r in readings if release < r.date <= after_end]
+    before_points = [
+        (float((r.date - release).days), r.value)
+        for r in readings
+        if window_start <= r.date < release
+    ]
+    after_points = [
+        (float((r.date - release).days), r.value) for r in readings if release < r.date <= after_end
+    ]
+    before = [v for _, v in before_points]
+    after = [v for _, v in after_points]
+    sign = -1 if spec.direction == "decrease" else 1
     before_mean, after_mean = _mean(before), _mean(after)
-    effect = None
+    mean_difference = None
     if before_mean is not None and after_mean is not None:
-        effect = after_mean - before_mean
-        if spec.direction == "decrease":
-            effect = -effect
+        mean_difference = sign * (after_mean - before_mean)
+    trend = None
+    if len(before_points) >= MIN_BEFORE_FOR_TREND and len(after_points) >= MIN_AFTER_FOR_TREND:
+        trend = trend_effect(before_points, after_points, sign=sign)
     threshold = min_effect_threshold(spec.min_effect, spec.min_effect_unit, before_mean)
-    evidence = HypothesisEvidence(
-        release_name=spec.release_name,
-        release_date=release,
-        window_end=window_end,
-        before_mean=before_mean,
-        before_count=len(before),
-        after_mean=after_mean,
-        after_count=len(after),
-        effect=effect,
-        min_effect=threshold,
-        p_value=welch_p_value(before, after),
-    )
+    common = {
+        "release_name": spec.release_name,
+        "release_date": release,
+        "window_end": window_end,
+        "before_mean": before_mean,
+        "before_count": len(before),
+        "after_mean": after_mean,
+        "after_count": len(after),
+        "min_effect": threshold,
+        "mean_difference": mean_difference,
+    }
+    if trend is not None:
+        evidence = HypothesisEvidence(
+            **common,
+            method="trend",
+            effect=sign * trend.raw_effect,
+            interval=trend.interval,
+            p_value=trend.p_value,
+            trend_intercept=trend.intercept,
+            trend_slope=trend.slope,
+        )
+    else:
+        evidence = HypothesisEvidence(
+            **common, method="means", effect=mean_difference, p_value=welch_p_value(before, after)
+        )
+    effect = evidence.effect
 
     enough = len(before) >= MIN_READINGS_PER_SIDE and len(after) >= MIN_READINGS_PER_SIDE
     counts = f"{plural(len(before), 'reading')} before and {len(after)} after"
     name = spec.release_name or "the release"
     if enough and effect is not None and threshold is not None:
-        moved = (
-            f"after {name} the mean went from {fmt_value(before_mean or 0.0, decimals, unit)} "
-            f"to {fmt_value(after_mean or 0.0, decimals, unit)}, "
-            f"{fmt_signed(effect, decimals, unit)} in the expected direction "
-            f"(minimum {fmt_signed(threshold, decimals, unit)}); {counts}"
+        moved = evidence_sentence(
+            evidence, direction=spec.direction, decimals=decimals, unit=unit, as_of=as_of
         )
-        if evidence.p_value is not None:
-            moved += f", p = {evidence.p_value:.3g}"
         if effect > 0 and effect >= threshold:
             return result("supported", moved, evidence)
         if as_of < window_end:
@@ -157,6 +260,52 @@ def hypothesis_verdict(
         f"window closed on {fmt_date(window_end, as_of)} with {counts} {name}; "
         f"{MIN_READINGS_PER_SIDE} on each side are needed",
         evidence,
+    )
+
+
+def evidence_sentence(
+    evidence: HypothesisEvidence,
+    *,
+    direction: str = "increase",
+    decimals: int = 1,
+    unit: str = "",
+    as_of: dt.date | None = None,
+) -> str:
+    """The evidence in words a team can read: method, effect with its interval, p, both
+    means and counts, and the minimum effect. For the trend method: "3.6 points above
+    where the pre-release trend was heading, 95% interval -5.9 to 13.1, p = 0.41;
+    before/after means 31 and 33 (4 and 3 readings; minimum +2.0)"."""
+    effect = evidence.effect
+    if effect is None:
+        return f"{plural(evidence.before_count, 'reading')} before and {evidence.after_count} after"
+
+    def plain(value: float) -> str:
+        return fmt_value(value, decimals, unit)
+
+    means = (
+        f"before/after means {plain(evidence.before_mean or 0.0)} and "
+        f"{plain(evidence.after_mean or 0.0)} "
+        f"({evidence.before_count} and {evidence.after_count} readings"
+    )
+    if evidence.min_effect is not None:
+        means += f"; minimum {fmt_signed(evidence.min_effect, decimals, unit)}"
+    means += ")"
+    p_text = "" if evidence.p_value is None else f", p = {evidence.p_value:.2g}"
+    if evidence.method == "trend":
+        raw = effect if direction != "decrease" else -effect
+        side = "above" if raw >= 0 else "below"
+        text = f"{plain(abs(raw))} {side} where the pre-release trend was heading"
+        if direction == "decrease":
+            text += f" (effect {fmt_signed(effect, decimals, unit)} in the expected direction)"
+        if evidence.interval is not None:
+            low, high = evidence.interval
+            text += f", 95% interval {fmt_value(low, decimals)} to {fmt_value(high, decimals)}"
+        return f"{text}{p_text}; {means}"
+    name = evidence.release_name or "the release"
+    return (
+        f"after {name} the mean moved {fmt_signed(effect, decimals, unit)} in the expected "
+        f"direction (before/after means: a trend needs {MIN_BEFORE_FOR_TREND} readings "
+        f"before and {MIN_AFTER_FOR_TREND} after){p_text}; {means}"
     )
 
 

@@ -292,15 +292,16 @@ def metric_readings(
     session: Session, *, metric_ids: Iterable[int], start: dt.date | None, end: dt.date
 ) -> pd.DataFrame:
     """Readings of these metrics between two dates (inclusive; `start` None: from the
-    first), for charts: columns metric_id, date, value, note."""
+    first), for charts: columns metric_id, date, value, note, entered_by (the chart's
+    tooltip shows the last two)."""
     ids = sorted(set(metric_ids))
-    query = select(Reading.metric_id, Reading.date, Reading.value, Reading.note).where(
-        Reading.metric_id.in_(ids), Reading.date <= end
-    )
+    query = select(
+        Reading.metric_id, Reading.date, Reading.value, Reading.note, Reading.entered_by
+    ).where(Reading.metric_id.in_(ids), Reading.date <= end)
     if start is not None:
         query = query.where(Reading.date >= start)
     rows = session.execute(query.order_by(Reading.metric_id, Reading.date)).all() if ids else []
-    return pd.DataFrame(rows, columns=["metric_id", "date", "value", "note"])
+    return pd.DataFrame(rows, columns=["metric_id", "date", "value", "note", "entered_by"])
 
 
 def latest_readings(

@@ -15,6 +15,7 @@ from ui.forms import checkin_form
 from ui.frame import page_frame
 from ui.views import (
     checkin_text,
+    contributor_links,
     day_text,
     escape_markdown,
     evidence_columns,
@@ -26,6 +27,7 @@ from ui.views import (
     outcome_select,
     page_params,
     page_top,
+    parent_link,
     pi_progress_text,
     pi_select,
     show_chart,
@@ -86,6 +88,13 @@ if team is not None:
         query_params=page_params(pi=pi.name, team=team.key, outcome=None),
     )
 
+# ---------------------------------------------------------------- alignment
+if team is None:
+    st.subheader("Contributing team outcomes", anchor=False)
+    contributor_links(view.status, outcome, pi.name)
+else:
+    parent_link(view.status, spec, pi.name)
+
 # ---------------------------------------------------------------- one chart per target
 st.subheader("Targets", anchor=False)
 if not spec.targets:
@@ -124,7 +133,9 @@ for target in spec.targets:
         target,
         status,
         metric,
-        readings.loc[readings["metric_id"] == target.metric_id, ["date", "value"]],
+        readings.loc[
+            readings["metric_id"] == target.metric_id, ["date", "value", "note", "entered_by"]
+        ],
     )
     chart_kwargs = {
         "as_of": as_of,

@@ -1,6 +1,7 @@
 """PI review: planned vs actual business value per team and outcome, predictability with
-its healthy band, the train rollup, hypothesis learnings and decisions, the actual-actual
-flags, scoring (admins) and the PI report as Markdown and JSON."""
+its healthy band, the train rollup, the train across its last PIs, hypothesis learnings and
+decisions, the actual-actual flags, scoring (admins) and the PI report as Markdown and
+JSON."""
 
 from __future__ import annotations
 
@@ -98,6 +99,21 @@ else:
         "Predictability appears here once business owners score actual business value, "
         "at the PI's end.",
         icon=":material/hourglass_top:",
+    )
+
+# ---------------------------------------------------------------- across PIs
+st.header("Across PIs", anchor=False)
+track = reads.train_track_record(pi_name=pi.name, as_of=as_of)
+if len(track) > 1:
+    st.caption(
+        "Is the train getting better at keeping its promises? Each PI as it stood when it "
+        "ended (a running PI as of the shown date)."
+    )
+    show_chart("track_record", track)
+else:
+    st.info(
+        "The train's track record appears here from its second PI on.",
+        icon=":material/timeline:",
     )
 
 # ---------------------------------------------------------------- per team and outcome

@@ -834,7 +834,10 @@ SETTLEMENTS = TeamSpec(
     releases=(
         ReleasePlan(96, "IBAN check when merchants enter their bank account."),
         ReleasePlan(33, "Automatic matching of statement lines."),
-        ReleasePlan(19, "Instant rail near the bank's cut-off."),
+        # 31 days ago: its 28-day window has closed, and the metric was already rising on
+        # the PI's straight path, so the before/after means say "supported" while the
+        # trend-adjusted verdict shows the release added nothing (the demo's example).
+        ReleasePlan(31, "Instant rail near the bank's cut-off."),
     ),
     past=(
         OutcomePlan(
@@ -881,8 +884,8 @@ SETTLEMENTS = TeamSpec(
                     "we send payouts over the instant rail when the cut-off is near",
                     "more payouts arrive on the promised day",
                     "late payouts cluster in the hour before the bank's cut-off",
-                    0.3,
-                    release_age=19,
+                    0.6,
+                    release_age=31,
                 ),
             ),
             owner=0,

@@ -31,6 +31,7 @@ from core.model import (
     TargetSpec,
     TargetStatus,
 )
+from core.track_record import PITrackRecord
 from ui.theme import (
     HEALTH_COLOR,
     HEALTH_ORDER,
@@ -46,6 +47,9 @@ from ui.theme import (
 )
 
 RELEASE_LABEL_CHARS = 36
+# Per-reading text a chart's tooltip shows when the rows carry it: the note and who
+# entered the value, so a spike can be explained without leaving the chart.
+READING_DETAILS: tuple[str, ...] = ("note", "entered_by")
 # Release labels stack in this many rows at the top of the chart so neighbours do not
 # print over each other.
 RELEASE_LABEL_ROWS = 3
@@ -66,13 +70,24 @@ class HypothesisWindow:
     """The before/after windows of one hypothesis around its release date.
 
     `before_mean`/`after_mean` (from the verdict's evidence) draw the two means as level
-    segments when given."""
+    segments when given; `trend_*` the pre-release trend and its projection."""
 
     release_date: dt.date
     window_days: int
     release_name: str = ""
     before_mean: float | None = None
     after_mean: float | None = None
+    # The verdict's least-squares pre-release line (value = intercept + slope x days from
+    # the release), drawn across both windows when the trend method judged it.
+    trend_intercept: float | None = None
+    trend_slope: float | None = None
+
+    def trend_value(self, day: dt.date | pd.Timestamp) -> float | None:
+        """The pre-release line's value on `day` (projected past the release)."""
+        if self.trend_intercept is None or self.trend_slope is None:
+            return None
+        days = (_timestamp(day) - _timestamp(self.release_date)).days
+        return self.trend_intercept + self.trend_slope * days
 
 
 # ---------------------------------------------------------------- adapters from core/
@@ -111,6 +126,8 @@ def hypothesis_window(
         release_name=hypothesis.release_name or "",
         before_mean=evidence.before_mean if evidence else None,
         after_mean=evidence.after_mean if evidence else None,
+        trend_intercept=evidence.trend_intercept if evidence else None,
+        trend_slope=evidence.trend_slope if evidence else None,
     )
 
 
@@ -201,23 +218,31 @@ def _alt_date(day: pd.Timestamp) -> alt.DateTime:
 
 
 def readings_frame(readings: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
-    """Readings as a frame of `date` (datetime64) and `value` (float), sorted by date.
+    """Readings as a frame of `date` (datetime64) and `value` (float), sorted by date,
+    plus `note` and `entered_by` (text) when the input has them (the tooltip shows them).
 
     Takes a frame with those columns, or ReadingPoints, `(date, value)` pairs or
     mappings."""
     if isinstance(readings, pd.DataFrame):
-        frame = readings.loc[:, ["date", "value"]].copy()
+        columns = ["date", "value", *(c for c in READING_DETAILS if c in readings.columns)]
+        frame = readings.loc[:, columns].copy()
     else:
         rows = []
         for item in readings:
             if isinstance(item, Mapping):
-                rows.append((item["date"], item["value"]))
+                rows.append(
+                    {"date": item["date"], "value": item["value"]}
+                    | {c: item[c] for c in READING_DETAILS if c in item}
+                )
             elif hasattr(item, "date") and hasattr(item, "value"):
-                rows.append((item.date, item.value))
+                rows.append({"date": item.date, "value": item.value})
             else:
                 day, value = item
-                rows.append((day, value))
-        frame = pd.DataFrame(rows, columns=["date", "value"])
+                rows.append({"date": day, "value": value})
+        frame = pd.DataFrame(rows, columns=None if rows else ["date", "value"])
+    for column in READING_DETAILS:
+        if column in frame.columns:
+            frame[column] = frame[column].fillna("").astype(str)
     frame["date"] = pd.to_datetime(frame["date"]).dt.normalize()
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     frame = frame.loc[np.isfinite(frame["value"].to_numpy())]
@@ -229,6 +254,8 @@ def thin_readings(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
     placed at its latest date (so the last point is still the latest reading)."""
     if len(frame) <= max_points or max_points < 1:
         return frame.assign(count=1)
+    # A point averaged from several readings has no single note or author.
+    frame = frame.drop(columns=[c for c in READING_DETAILS if c in frame.columns])
     first = frame["date"].iloc[0]
     span_days = max((frame["date"].iloc[-1] - first).days, 1)
     bin_days = math.ceil((span_days + 1) / max_points)
@@ -284,6 +311,7 @@ _SERIES_STYLE: dict[str, tuple[str, list[int]]] = {
     "Baseline": (SERIES_COLOR["baseline"], [2, 3]),
     "Expected path": (SERIES_COLOR["expected"], [7, 4]),
     "Forecast": (SERIES_COLOR["forecast"], [4, 4]),
+    "Pre-release trend": (SERIES_COLOR["trend"], [1, 0]),
 }
 
 
@@ -346,6 +374,13 @@ def target_chart(
     forecast_ok = forecast is not None and target_date is not None and not frame.empty
     if forecast_ok:
         present.append("Forecast")
+    trend_ok = (
+        hypothesis is not None
+        and hypothesis.trend_intercept is not None
+        and hypothesis.trend_slope is not None
+    )
+    if trend_ok:
+        present.append("Pre-release trend")
 
     x_scale = alt.Scale(domain=[_alt_date(x_start), _alt_date(x_end)])
     x = alt.X(
@@ -362,6 +397,7 @@ def target_chart(
     levels += [band_high if has_band else None, forecast if forecast_ok else None]
     if hypothesis is not None:
         levels += [hypothesis.before_mean, hypothesis.after_mean]
+        levels += [hypothesis.trend_value(day) for day in _trend_span(hypothesis, as_of_ts)]
     # Strips at the top (release labels) and bottom (as-of and window labels) are kept
     # clear of data, so no label prints over a line.
     label_rows = min(len(markers), RELEASE_LABEL_ROWS)
@@ -398,6 +434,9 @@ def target_chart(
 
     if hypothesis is not None:
         layers.extend(_window_layers(hypothesis, as_of_ts, x_scale, y_title, fmt))
+        layers.extend(
+            _trend_layers(hypothesis, as_of_ts, x_scale, y_scale, y_title, fmt, series_color)
+        )
 
     if has_band:
         band = pd.DataFrame(
@@ -501,6 +540,11 @@ def target_chart(
         ]
         if (shown["count"] > 1).any():
             tooltip.append(alt.Tooltip("count:Q", title="Readings averaged"))
+        # Vega's tooltip shows these as plain text (it escapes HTML), never as markup.
+        if "note" in shown.columns:
+            tooltip.append(alt.Tooltip("note:N", title="Note"))
+        if "entered_by" in shown.columns:
+            tooltip.append(alt.Tooltip("entered_by:N", title="Entered by"))
         base = _chart(shown, name="readings").encode(x=x, y=y, tooltip=tooltip)
         layers.append(
             # Dense series keep small dots: still hoverable, less ink.
@@ -754,6 +798,63 @@ def _window_layers(
                 )
             )
     return layers
+
+
+def _trend_span(hypothesis: HypothesisWindow, as_of: pd.Timestamp) -> tuple[pd.Timestamp, ...]:
+    """Start of the before window, the release, and the end of the after window so far."""
+    release = _timestamp(hypothesis.release_date)
+    window = pd.Timedelta(days=hypothesis.window_days)
+    return (release - window, release, max(release, min(release + window, as_of)))
+
+
+def _trend_layers(
+    hypothesis: HypothesisWindow,
+    as_of: pd.Timestamp,
+    x_scale: alt.Scale,
+    y_scale: alt.Scale,
+    y_title: str,
+    fmt: Any,
+    series_color: alt.Color,
+) -> list[alt.Chart]:
+    """The pre-release least-squares line over the before window (solid) and projected
+    across the after window (dashed): where the metric was heading without the release,
+    which the verdict's effect is measured against."""
+    if hypothesis.trend_intercept is None or hypothesis.trend_slope is None:
+        return []
+    start, release, end = _trend_span(hypothesis, as_of)
+    rows = []
+    for part, (a, b) in (("fitted", (start, release)), ("projected", (release, end))):
+        for day in (a, b):
+            value = hypothesis.trend_value(day)
+            rows.append(
+                {
+                    "part": part,
+                    "series": "Pre-release trend",
+                    "date": day,
+                    "trend": value,
+                    "what": "Pre-release trend"
+                    + (" (projected)" if part == "projected" else " (fitted)"),
+                    "day": _date_label(day),
+                    "shown": fmt(value),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return [
+        _chart(frame[frame["part"] == part], name=f"trend_{part}")
+        .mark_line(strokeWidth=2, strokeDash=[1, 0] if part == "fitted" else [6, 3], clip=True)
+        .encode(
+            x=alt.X("date:T", scale=x_scale, title=None),
+            y=alt.Y("trend:Q", title=y_title, scale=y_scale),
+            # In the legend with the other series; the dash tells fitted from projected.
+            color=series_color,
+            tooltip=[
+                alt.Tooltip("what:N", title="Line"),
+                alt.Tooltip("day:N", title="Date"),
+                alt.Tooltip("shown:N", title="Value"),
+            ],
+        )
+        for part in ("fitted", "projected")
+    ]
 
 
 def _target_subtitle(
@@ -1053,6 +1154,93 @@ def predictability_chart(
         width=width,
         height=alt.Step(row_height),
         title=alt.Title("Predictability", subtitle=subtitle, anchor="start"),
+    )
+
+
+def track_record_chart(
+    records: Sequence[PITrackRecord], *, width: int = 560, height: int = 260
+) -> alt.LayerChart:
+    """A train's last PIs, oldest first: pooled predictability and the share of its team
+    outcomes achieved, both as percents on one axis, over the healthy 80-100 band. A PI
+    still running is marked "(running)" and has no predictability yet. Each series has
+    its own colour and dash, and every point its figure in the tooltip."""
+    rows = []
+    order = []
+    for record in records:
+        label = record.pi + ("" if record.ended else " (running)")
+        order.append(label)
+        for series, value, text in (
+            (
+                "Predictability (pooled)",
+                record.pooled,
+                "not yet scored" if record.pooled is None else f"{record.pooled:.0f}%",
+            ),
+            (
+                "Outcomes achieved",
+                None if record.share_achieved is None else record.share_achieved * 100,
+                f"{record.achieved} of {record.outcomes}"
+                + (
+                    ""
+                    if record.share_achieved is None
+                    else f" ({record.share_achieved * 100:.0f}%)"
+                ),
+            ),
+        ):
+            rows.append({"pi": label, "series": series, "percent": value, "text": text})
+    data = pd.DataFrame(rows, columns=["pi", "series", "percent", "text"])
+    top = max([120.0, *[p * 1.1 for p in data["percent"].dropna()]])
+    y_scale = alt.Scale(domain=[0, top], nice=False)
+    x = alt.X("pi:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140))
+    names = ["Predictability (pooled)", "Outcomes achieved"]
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=names, range=[SERIES_COLOR["readings"], SERIES_COLOR["target"]]),
+        legend=alt.Legend(title=None, orient="bottom", symbolType="stroke"),
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]]),
+        legend=alt.Legend(title=None, orient="bottom", symbolType="stroke"),
+    )
+    low, high = HEALTHY_BAND
+    band = pd.DataFrame({"low": [low], "high": [high], "label": ["healthy predictability"]})
+    tooltip = [
+        alt.Tooltip("pi:N", title="PI"),
+        alt.Tooltip("series:N", title="Figure"),
+        alt.Tooltip("text:N", title="Value"),
+    ]
+    shown = data[data["percent"].notna()]
+    layers = [
+        _chart(band, name="healthy_band")
+        .mark_rect(color=HEALTH_COLOR["on_track"], opacity=0.15)
+        .encode(
+            y=alt.Y("low:Q", scale=y_scale, title="Percent"),
+            y2="high:Q",
+        ),
+        _chart(band, name="healthy_label")
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=TEXT_MUTED)
+        .encode(x=alt.value(0), y=alt.Y("high:Q", scale=y_scale), text="label:N"),
+        _chart(shown, name="series")
+        .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=60, filled=True))
+        .encode(
+            x=x,
+            y=alt.Y("percent:Q", scale=y_scale, title="Percent"),
+            color=color,
+            strokeDash=dash,
+            tooltip=tooltip,
+        ),
+        _chart(shown, name="labels")
+        .mark_text(baseline="bottom", dy=-8, color=TEXT_MUTED)
+        .encode(x=x, y=alt.Y("percent:Q", scale=y_scale), text="text:N", detail="series:N"),
+    ]
+    return alt.layer(*layers).properties(
+        width=width,
+        height=height,
+        title=alt.Title(
+            f"Across the last {len(records)} PIs" if len(records) != 1 else "This PI so far",
+            subtitle="Predictability (pooled) and the share of team outcomes achieved",
+            anchor="start",
+        ),
     )
 
 

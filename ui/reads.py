@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.model import PIInfo, PISnapshot, PIStatus, TrainInfo
 from core.rules import evaluate_pi
-from db import edit_queries, queries
+from db import edit_queries, queries, track_record
 from db.report import report_json, report_markdown_text
 from ui.data import cached_read
 
@@ -69,3 +69,5 @@ def readings_between(metric_ids: list[int], start: dt.date | None, end: dt.date)
 
 
 outcome_history = cached_read(edit_queries.outcome_history)
+# A train's last PIs (predictability and outcomes achieved), for the review page's chart.
+train_track_record = cached_read(track_record.train_track_record, copy=False)

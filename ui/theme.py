@@ -59,6 +59,7 @@ SERIES_COLOR: dict[str, str] = {
     "as_of": TEXT_MUTED,
     "window_before": "#8A8A8A",
     "window_after": "#2A7FB8",
+    "trend": "#D55E00",  # Okabe-Ito vermillion: apart from every other series
     "bar": "#2A7FB8",
     "track": "#8A8A8A",
 }

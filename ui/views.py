@@ -24,6 +24,7 @@ from core.model import (
     OutcomeStatus,
     PIInfo,
     PISnapshot,
+    PIStatus,
     TargetStatus,
     TeamInfo,
     TeamStatus,
@@ -37,6 +38,7 @@ from ui.charts import (
     readings_frame,
     sparkline,
     target_chart_for,
+    track_record_chart,
 )
 from ui.data import clear_reads
 from ui.filters import as_of_picker, copy_link, param_select
@@ -559,8 +561,8 @@ def outcome_select(
 def evidence_columns(
     verdict: HypothesisVerdict, hypothesis: HypothesisSpec, metric: MetricInfo | None
 ) -> None:
-    """The release and windows, then before and after means with counts, the effect
-    against its minimum, and the p-value."""
+    """The release and windows, the method, then before and after means with counts,
+    the effect against its minimum, its 95% interval and the p-value."""
     evidence = verdict.evidence
     unit = metric.unit if metric else ""
     decimals = metric.decimals if metric else 1
@@ -582,21 +584,48 @@ def evidence_columns(
     if evidence.effect is not None:
         effect = ("+" if evidence.effect >= 0 else "−") + value(abs(evidence.effect))
     minimum = f"+{value(evidence.min_effect)}" if evidence.min_effect is not None else "—"
-    columns = st.columns(4)
+    trend = evidence.method == "trend"
+    if evidence.method is not None:
+        st.caption(
+            "Method: against the pre-release trend (on the chart, the “Pre-release trend” "
+            "line, dashed after the release, is where the metric was heading without it)"
+            if trend
+            else "Method: before/after means (3 readings before and 2 after are needed "
+            "to measure against the trend)"
+        )
+    columns = st.columns(5)
     columns[0].metric(f"Before · {evidence.before_count} readings", value(evidence.before_mean))
     columns[1].metric(f"After · {evidence.after_count} readings", value(evidence.after_mean))
     columns[2].metric(
         "Effect",
         effect,
-        help="Mean after minus mean before, positive in the expected direction.",
+        help=(
+            "Mean distance of the after readings from the projected pre-release trend, "
+            "positive in the expected direction."
+            if trend
+            else "Mean after minus mean before, positive in the expected direction."
+        ),
         delta=f"minimum {minimum}",
         delta_color="off",
         delta_arrow="off",
     )
+    interval = "—"
+    if evidence.interval is not None:
+        low, high = evidence.interval
+        interval = f"{format_value(low, '', decimals)} to {format_value(high, '', decimals)}"
     columns[3].metric(
+        "95% interval",
+        interval,
+        help="Student t interval of the trend effect; none for the means method.",
+    )
+    columns[4].metric(
         "p-value",
         "—" if evidence.p_value is None else f"{evidence.p_value:.3f}",
-        help="Welch's t-test, when each side has 3 or more readings.",
+        help=(
+            "Two-sided Student t test of the trend effect."
+            if trend
+            else "Welch's t-test, when each side has 3 or more readings."
+        ),
     )
 
 
@@ -711,6 +740,7 @@ CHARTS: dict[str, Callable[..., alt.TopLevelMixin]] = {
     "sparkline": sparkline,
     "progress_bars": progress_bars,
     "predictability": predictability_chart,
+    "track_record": track_record_chart,
 }
 
 
@@ -745,3 +775,56 @@ def show_chart(builder: str, *args: Any, **kwargs: Any) -> None:
     took most of a warm run of the outcome and team pages (bench/RESULTS.md), and a
     rerun, another visitor or a presentation's next round draws the same charts."""
     st.vega_lite_chart(_cached_spec(builder, args, kwargs), width="stretch")
+
+
+# ---------------------------------------------------------------- alignment
+
+
+def outcome_team_keys(status: PIStatus) -> dict[int, tuple[OutcomeStatus, str | None]]:
+    """Every outcome of the PI by id, with its team's key (None: train-level)."""
+    found: dict[int, tuple[OutcomeStatus, str | None]] = {
+        o.outcome_id: (o, team.team.key) for team in status.teams for o in team.outcomes
+    }
+    found.update({o.outcome_id: (o, None) for o in status.train_outcomes})
+    return found
+
+
+def contributor_links(status: PIStatus, outcome: OutcomeStatus, pi_name: str) -> None:
+    """A train outcome's contributing team outcomes, each with health, progress and a
+    link to its outcome page; says whether the train outcome's own health is rolled up
+    from them (PRODUCT.md's alignment rollup)."""
+    by_id = outcome_team_keys(status)
+    children = [by_id[c] for c in outcome.contributors if c in by_id]
+    if not children:
+        st.caption("No team outcome contributes to it yet (teams name it as parent on Plan).")
+        return
+    st.caption(
+        "Health and progress are rolled up from these team outcomes (worst health, mean progress)."
+        if outcome.rolled_up
+        else "Judged by its own targets; these team outcomes contribute to it."
+    )
+    for child, team_key in children:
+        line = st.columns([1.2, 1, 5], vertical_alignment="center")
+        line[0].markdown(health_badge_md(child.health))
+        line[1].markdown(escape_markdown(percent_text(child.progress)))
+        line[2].page_link(
+            "pages/outcome.py",
+            label=f"{escape_markdown(child.key)} · {escape_markdown(child.title)}",
+            query_params=page_params(pi=pi_name, team=team_key, outcome=child.key),
+        )
+
+
+def parent_link(status: PIStatus, spec: OutcomeSpec, pi_name: str) -> None:
+    """For a team outcome that contributes to a train outcome: a link up to it."""
+    if spec.parent_id is None:
+        return
+    found = outcome_team_keys(status).get(spec.parent_id)
+    if found is None:
+        return
+    parent, team_key = found
+    st.page_link(
+        "pages/outcome.py",
+        label=f"Contributes to {escape_markdown(parent.key)} · {escape_markdown(parent.title)}",
+        icon=":material/account_tree:",
+        query_params=page_params(pi=pi_name, team=team_key, outcome=parent.key),
+    )

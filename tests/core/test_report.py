@@ -3,6 +3,7 @@ snapshot (no database)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -46,6 +47,7 @@ def snapshot(as_of: D = AS_OF) -> PISnapshot:
                 expect_text="more buyers finish", because_text="forms are long",
                 min_effect=1.0, release_id=1, release_name="v2", release_date=D(2026, 10, 12),
                 window_days=14, override="inconclusive", override_reason="seasonal",
+                learning="returning [buyers](http://x.example) love it", decision="persevere",
             ),),
         ),
         OutcomeSpec(
@@ -84,8 +86,9 @@ OUTCOME_KEYS = {"key", "title", "committed", "health", "progress", "checks", "ta
                 "hypotheses"}  # fmt: skip
 TARGET_KEYS = {"metric", "kind", "baseline", "target", "current", "progress", "expected",
                "forecast", "health"}  # fmt: skip
-HYPOTHESIS_KEYS = {"metric", "if", "expect", "because", "verdict", "effect", "p_value",
-                   "override", "override_reason"}  # fmt: skip
+HYPOTHESIS_KEYS = {"metric", "if", "expect", "because", "verdict", "method", "effect",
+                   "interval", "p_value", "mean_difference", "override", "override_reason",
+                   "learning", "decision"}  # fmt: skip
 
 
 def test_report_has_exactly_the_fields_of_the_spec() -> None:
@@ -138,10 +141,53 @@ def test_verdict_is_the_computed_one_with_the_override_beside_it() -> None:
     # after (12 Oct, 26 Oct]: 13, 14; before [28 Sep, 12 Oct): 10, 10
     assert hypothesis["effect"] == pytest.approx(3.5)
     assert hypothesis["p_value"] is None  # only two readings before
+    # two readings before: no line to project, so the means method and no interval
+    assert (hypothesis["method"], hypothesis["interval"]) == ("means", None)
+    assert hypothesis["mean_difference"] == pytest.approx(3.5)
+    assert (hypothesis["learning"], hypothesis["decision"]) == (
+        "returning [buyers](http://x.example) love it",
+        "persevere",
+    )
     assert (hypothesis["if"], hypothesis["expect"], hypothesis["because"]) == (
         "we add one-click pay",
         "more buyers finish",
         "forms are long",
+    )
+
+
+def test_trend_method_carries_its_interval_and_p() -> None:
+    """Three readings before the release: the trend method. With a 21-day window around
+    19 Oct: before 10, 10, 11 (28 Sep to 12 Oct, a line rising 1/14 a day), after 14, 16."""
+    base = snapshot()
+    (outcome, *others) = base.outcomes
+    (hypothesis,) = outcome.hypotheses
+    moved = dataclasses.replace(hypothesis, release_date=D(2026, 10, 19), window_days=21)
+    shifted = dataclasses.replace(
+        base, outcomes=(dataclasses.replace(outcome, hypotheses=(moved,)), *others)
+    )
+
+    (data,) = build_report(shifted)["teams"][0]["outcomes"][0]["hypotheses"]
+
+    assert data["method"] == "trend"
+    low, high = data["interval"]
+    assert low < data["effect"] < high
+    assert data["p_value"] is not None
+    # means 10.33 and 15; the line was already heading up, so the effect is smaller
+    assert data["mean_difference"] == pytest.approx(15 - 31 / 3, abs=1e-4)
+    assert data["effect"] < data["mean_difference"]
+
+
+def test_untested_hypothesis_has_no_method() -> None:
+    base = snapshot(as_of=D(2026, 10, 10))  # before v2 shipped
+
+    (data,) = build_report(base)["teams"][0]["outcomes"][0]["hypotheses"]
+
+    assert data["verdict"] == "untested"
+    assert (data["method"], data["effect"], data["interval"], data["mean_difference"]) == (
+        None,
+        None,
+        None,
+        None,
     )
 
 
@@ -196,7 +242,11 @@ def test_markdown_has_a_section_per_team_with_tables_verdicts_and_bands() -> Non
     assert "## Checkout\n" in text and "## Search\n" in text
     assert "## Train-level outcomes" in text
     assert "| Conversion | increase | 10 | 20 | 16 | 60% | 38% | 157% | on track |" in text
-    assert "Verdict: **supported**" in text
+    assert "Verdict: **supported** (before/after means), effect +3.5" in text
+    assert "mean difference +3.5" in text
+    assert "Decision: **persevere**." in text
+    # learning is user text: no link survives
+    assert "Learning: returning \\[buyers\\](http://x.example) love it." in text
     assert "Team override: **inconclusive** (seasonal)" in text
     assert (
         "Predictability: **150.0%** (actual 12 of 8 committed planned business value; under-committed)"
@@ -230,3 +280,26 @@ def test_md_text_escapes_markdown_and_html(raw: str, escaped: str) -> None:
 def test_markdown_renders_the_exact_report_too() -> None:
     text = report_markdown(build_report(snapshot()))
     assert "## Checkout" in text and "reason:" not in text
+
+
+def test_train_outcome_without_targets_reports_its_contributors_rollup() -> None:
+    """PAY-1 has no targets; CHK-1 (on track, 60%) names it as parent."""
+    base = snapshot()
+    chk1, chk2, src1, pay1 = base.outcomes
+    linked = dataclasses.replace(
+        base, outcomes=(dataclasses.replace(chk1, parent_id=pay1.id), chk2, src1, pay1)
+    )
+
+    report = build_report(linked)
+    detailed = build_report(linked, details=True)
+
+    (train_outcome,) = report["train"]["outcomes"]
+    assert (train_outcome["health"], train_outcome["progress"]) == ("on_track", 0.6)
+    assert set(train_outcome) == OUTCOME_KEYS  # the spec's fields, no more
+    (detail,) = detailed["train"]["outcomes"]
+    assert detail["contributors"] == [
+        {"key": "CHK-1", "title": "Raise conversion", "health": "on_track", "progress": 0.6}
+    ]
+    text = report_markdown(detailed)
+    assert "rolled up from its contributing team outcomes:" in text
+    assert "- CHK-1: Raise conversion (on track, progress 60%)" in text

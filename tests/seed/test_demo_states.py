@@ -71,6 +71,25 @@ def test_designed_outcomes_land_in_their_states(engine: Engine) -> None:
     assert verdicts["STL-2"] == ["supported"]  # a minimum effect in percent
 
 
+@pytest.mark.parametrize("today", TODAYS, ids=str)
+def test_a_rise_the_trend_explains_is_not_supported(engine: Engine, today: dt.date) -> None:
+    """STL-1's metric rises on a straight path through the PI: its before/after means
+    clear the minimum effect, yet measured against the pre-release trend it added too
+    little (PRODUCT.md: a metric that was rising anyway must not make a release look
+    good)."""
+    summary = load_demo(engine, today=today)
+
+    status = _status(engine, today, summary.current_pi)
+
+    outcome = next(o for team in status.teams for o in team.outcomes if o.key == "STL-1")
+    (verdict,) = outcome.hypotheses
+    evidence = verdict.evidence
+    assert evidence.method == "trend"
+    assert evidence.min_effect is not None and evidence.mean_difference is not None
+    assert evidence.mean_difference >= evidence.min_effect  # the old means rule: supported
+    assert verdict.verdict in ("inconclusive", "refuted")
+
+
 def test_past_pi_has_one_over_committed_team(engine: Engine) -> None:
     summary = load_demo(engine, today=DEMO_TODAY)
 

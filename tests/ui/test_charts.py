@@ -16,6 +16,7 @@ from core.model import (
     TargetSpec,
     TargetStatus,
 )
+from core.track_record import PITrackRecord
 from ui import charts
 from ui.theme import (
     DARK_BACKGROUND,
@@ -480,6 +481,12 @@ def test_values_are_formatted_with_unit_and_decimals(
         lambda: charts.predictability_chart([{"team": "A", "percent": 90.0}], pooled=90.0),
         lambda: charts.health_mix_chart({}),
         lambda: charts.verdict_mix_chart({"measuring": 1}),
+        lambda: charts.track_record_chart(TRACK),
+        lambda: _chart(
+            hypothesis=charts.HypothesisWindow(
+                dt.date(2026, 10, 20), 14, "v1", 2.1, 2.2, trend_intercept=2.0, trend_slope=0.01
+            )
+        ),
     ],
     ids=[
         "target",
@@ -489,6 +496,8 @@ def test_values_are_formatted_with_unit_and_decimals(
         "predictability",
         "health",
         "verdict",
+        "track-record",
+        "target-with-trend",
     ],
 )
 def test_every_builder_makes_a_valid_vega_lite_spec(build: Any) -> None:
@@ -498,3 +507,90 @@ def test_every_builder_makes_a_valid_vega_lite_spec(build: Any) -> None:
 def test_chart_png_renders_offline() -> None:
     png = charts.chart_png(charts.health_mix_chart({"on_track": 1}), scale=1)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_reading_tooltip_shows_the_note_and_who_entered_it() -> None:
+    readings = pd.DataFrame(
+        {
+            "date": [PI_START, PI_START + dt.timedelta(days=7)],
+            "value": [2.1, 2.2],
+            "note": ["<b>campaign</b> week", None],
+            "entered_by": ["ana", "sync"],
+        }
+    )
+    spec = _spec(_chart(readings=readings))
+    layer = _layers(spec)["readings"]
+    rows = _rows(spec, layer)
+    assert [(r["note"], r["entered_by"]) for r in rows] == [
+        ("<b>campaign</b> week", "ana"),  # text as entered: Vega's tooltip escapes it
+        ("", "sync"),
+    ]
+    titles = {t["field"]: t["title"] for t in layer["encoding"]["tooltip"]}
+    assert (titles["note"], titles["entered_by"]) == ("Note", "Entered by")
+
+
+def test_averaged_points_carry_no_single_note() -> None:
+    daily = _readings(range(0, 28)).assign(note="n", entered_by="ana")
+    spec = _spec(_chart(readings=daily, max_points=7))
+    layer = _layers(spec)["readings"]
+    assert "note" not in _rows(spec, layer)[0]
+    assert "note" not in {t["field"] for t in layer["encoding"]["tooltip"]}
+
+
+def test_pre_release_trend_is_fitted_before_and_projected_after_the_release() -> None:
+    # value = 2.0 + 0.01 x days from the release (20 Oct), window 28 days, as of 2 Nov
+    window = charts.HypothesisWindow(
+        dt.date(2026, 10, 20), 28, "v2.3", 2.2, 2.4, trend_intercept=2.0, trend_slope=0.01
+    )
+    spec = _spec(_chart(hypothesis=window))
+    layers = _layers(spec)
+    fitted = _rows(spec, layers["trend_fitted"])
+    projected = _rows(spec, layers["trend_projected"])
+    assert [(r["date"][:10], r["trend"]) for r in fitted] == [
+        ("2026-09-22", pytest.approx(1.72)),
+        ("2026-10-20", pytest.approx(2.0)),
+    ]
+    # across the after window as far as it has run (the as-of date)
+    assert [(r["date"][:10], r["trend"]) for r in projected] == [
+        ("2026-10-20", pytest.approx(2.0)),
+        ("2026-11-02", pytest.approx(2.13)),
+    ]
+    assert layers["trend_projected"]["mark"]["strokeDash"] == [6, 3]
+
+
+def test_no_trend_line_for_the_means_method() -> None:
+    window = charts.HypothesisWindow(dt.date(2026, 10, 20), 28, "v2.3", 2.2, 2.4)
+    layers = _layers(_spec(_chart(hypothesis=window)))
+    assert not any(name.startswith("trend_") for name in layers)
+
+
+TRACK = (
+    PITrackRecord(pi="PI 26.2", start_date=dt.date(2026, 3, 30), end_date=dt.date(2026, 6, 5),
+                  ended=True, pooled=72.0, mean_of_teams=70.0, outcomes=10, achieved=3,
+                  share_achieved=0.3),
+    PITrackRecord(pi="PI 26.3", start_date=dt.date(2026, 7, 6), end_date=dt.date(2026, 9, 11),
+                  ended=True, pooled=91.5, mean_of_teams=90.0, outcomes=12, achieved=6,
+                  share_achieved=0.5),
+    PITrackRecord(pi="PI 26.4", start_date=dt.date(2026, 9, 14), end_date=dt.date(2026, 12, 4),
+                  ended=False, pooled=None, mean_of_teams=None, outcomes=14, achieved=2,
+                  share_achieved=2 / 14),
+)  # fmt: skip
+
+
+def test_track_record_draws_both_figures_per_pi_in_order() -> None:
+    spec = _spec(charts.track_record_chart(TRACK))
+    layers = _layers(spec)
+    rows = _rows(spec, layers["series"])
+    by_series: dict[str, list[tuple[str, float]]] = {}
+    for row in rows:
+        by_series.setdefault(row["series"], []).append((row["pi"], row["percent"]))
+    assert by_series["Predictability (pooled)"] == [("PI 26.2", 72.0), ("PI 26.3", 91.5)]
+    assert by_series["Outcomes achieved"] == [
+        ("PI 26.2", 30.0),
+        ("PI 26.3", 50.0),
+        ("PI 26.4 (running)", pytest.approx(100 * 2 / 14)),
+    ]
+    assert layers["series"]["encoding"]["x"]["sort"] == ["PI 26.2", "PI 26.3", "PI 26.4 (running)"]
+    band = _rows(spec, layers["healthy_band"])[0]
+    assert (band["low"], band["high"]) == (80, 100)
+    assert {r["text"] for r in _rows(spec, layers["labels"])} >= {"72%", "6 of 12 (50%)"}
