@@ -25,8 +25,11 @@ _DATE = re.compile(
     r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}"  # 18.12.2026, 12/18/26
     rf"|\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{_MONTH}\b\.?(?:\s+\d{{4}})?"  # 1 Jan, 1st of January 2027
     rf"|{_MONTH}\.?\s+\d{{1,2}}{_ORDINAL}\b(?:,?\s+\d{{4}})?"  # Jan 1, December 18th, 2026
-    rf"|(?:by|until|till|before|in|end\s+of)\s+(?:the\s+end\s+of\s+)?{_MONTH}\b(?:\s+\d{{4}})?"
-    r"|(?:by|until|till|before|in|end\s+of)\s+(?:19|20)\d{2}\b"  # by 2027
+    # (a deadline word with a day after the month, or a full date after the year, is
+    # left to the alternatives above, which name the whole date)
+    rf"|(?:by|until|till|before|in|end\s+of)\s+(?:the\s+end\s+of\s+)?{_MONTH}\b"
+    r"(?:\s+\d{4})?(?!\s*\d)"
+    r"|(?:by|until|till|before|in|end\s+of)\s+(?:19|20)\d{2}\b(?![-./]\d)"  # by 2027
     r"|q[1-4](?:\s*(?:19|20)?\d{2})?\b"  # Q4, Q1 2027
     r"|(?:by|until|before|end\s+of)\s+(?:the\s+)?(?:pi|quarter|year)\s+end\b"
     r")",
