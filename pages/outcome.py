@@ -9,10 +9,12 @@ from functools import partial
 
 import streamlit as st
 
+from core.model import HypothesisSpec
 from ui import reads
 from ui.charts import hypothesis_window, release_markers, target_chart_png
 from ui.forms import checkin_form
 from ui.frame import page_frame
+from ui.learning import learning_form
 from ui.views import (
     checkin_text,
     day_text,
@@ -150,6 +152,26 @@ for target in spec.targets:
         )
 
 # ---------------------------------------------------------------- hypotheses
+
+
+def learning_log(hypothesis: HypothesisSpec, *, team_id: int | None) -> None:
+    """The learning and decision for everyone to read, and the form to change them for
+    the team's editors (the form is in ui/learning.py)."""
+    if hypothesis.learning or hypothesis.decision:
+        decision = (
+            f"**Decision:** {hypothesis.decision.capitalize()}. " if hypothesis.decision else ""
+        )
+        st.markdown(f"{decision}**Learning:** {escape_markdown(hypothesis.learning or '—')}")
+    else:
+        st.caption("No learning or decision recorded yet.")
+    learning_form(
+        frame,
+        hypothesis_id=hypothesis.id,
+        team_id=team_id,
+        label=f"If {hypothesis.if_text}",
+    )
+
+
 st.subheader("Hypotheses", anchor=False)
 if not spec.hypotheses:
     no_data_message("No hypothesis yet: which change do you expect to move the metric, and why?")
@@ -171,11 +193,7 @@ for hypothesis in spec.hypotheses:
                     else "."
                 )
             )
-        if hypothesis.learning or hypothesis.decision:
-            decision = (
-                f"**Decision:** {hypothesis.decision.capitalize()}. " if hypothesis.decision else ""
-            )
-            st.markdown(f"{decision}**Learning:** {escape_markdown(hypothesis.learning or '—')}")
+        learning_log(hypothesis, team_id=outcome.team_id)
 
 # ---------------------------------------------------------------- check-ins
 st.subheader("Check-ins", anchor=False)
