@@ -78,7 +78,13 @@ def _target_json(target: TargetStatus, details: bool) -> dict[str, Any]:
 
 
 def _hypothesis_json(
-    verdict: HypothesisVerdict, spec_texts: tuple[str, str, str], metric: str, details: bool
+    verdict: HypothesisVerdict,
+    spec_texts: tuple[str, str, str],
+    metric: str,
+    details: bool,
+    *,
+    learning: str = "",
+    decision: str | None = None,
 ) -> dict[str, Any]:
     evidence = verdict.evidence
     data: dict[str, Any] = {
@@ -91,6 +97,8 @@ def _hypothesis_json(
         "p_value": _p_value(evidence.p_value),
         "override": verdict.override,
         "override_reason": verdict.override_reason,
+        "learning": learning,
+        "decision": decision,
     }
     if details:
         data |= {
@@ -122,6 +130,8 @@ def _outcome_json(
                 (hypothesis.if_text, hypothesis.expect_text, hypothesis.because_text),
                 metric.name if metric else "",
                 details,
+                learning=hypothesis.learning or "",
+                decision=hypothesis.decision,
             )
         )
     data: dict[str, Any] = {
@@ -335,6 +345,10 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
                 if h["override_reason"]:
                     override += f" ({md_text(h['override_reason'])})"
                 lines.append(override + ".")
+            if h.get("decision"):
+                lines.append(f"  Decision: **{h['decision']}**.")
+            if h.get("learning"):
+                lines.append(f"  Learning: {md_text(h['learning'])}")
     if outcome["checks"]:
         lines += ["", "Checks:", ""]
         for code in outcome["checks"]:

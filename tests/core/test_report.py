@@ -3,6 +3,7 @@ snapshot (no database)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -85,7 +86,7 @@ OUTCOME_KEYS = {"key", "title", "committed", "health", "progress", "checks", "ta
 TARGET_KEYS = {"metric", "kind", "baseline", "target", "current", "progress", "expected",
                "forecast", "health"}  # fmt: skip
 HYPOTHESIS_KEYS = {"metric", "if", "expect", "because", "verdict", "effect", "p_value",
-                   "override", "override_reason"}  # fmt: skip
+                   "override", "override_reason", "learning", "decision"}  # fmt: skip
 
 
 def test_report_has_exactly_the_fields_of_the_spec() -> None:
@@ -143,6 +144,27 @@ def test_verdict_is_the_computed_one_with_the_override_beside_it() -> None:
         "more buyers finish",
         "forms are long",
     )
+
+
+def test_learning_and_decision_are_in_the_json_and_the_markdown() -> None:
+    data = snapshot()
+    chk1 = data.outcomes[0]
+    logged = dataclasses.replace(
+        chk1.hypotheses[0], learning="Mobile buyers [loved] it", decision="pivot"
+    )
+    data = dataclasses.replace(
+        data, outcomes=(dataclasses.replace(chk1, hypotheses=(logged,)), *data.outcomes[1:])
+    )
+
+    report = build_report(data)
+    markdown = report_markdown(report)
+
+    hypothesis = report["teams"][0]["outcomes"][0]["hypotheses"][0]
+    assert (hypothesis["learning"], hypothesis["decision"]) == ("Mobile buyers [loved] it", "pivot")
+    assert "  Decision: **pivot**." in markdown
+    assert "  Learning: Mobile buyers \\[loved\\] it" in markdown
+    untouched = build_report(snapshot())["teams"][0]["outcomes"][0]["hypotheses"][0]
+    assert (untouched["learning"], untouched["decision"]) == ("", None)
 
 
 def test_train_level_outcomes_are_with_the_train_and_in_no_team() -> None:
