@@ -14,6 +14,7 @@ from ui import reads
 from ui.charts import hypothesis_window, release_markers, target_chart_png
 from ui.forms import checkin_form
 from ui.frame import page_frame
+from ui.history import history_link
 from ui.learning import learning_form
 from ui.views import (
     checkin_text,
@@ -139,9 +140,12 @@ for target in spec.targets:
     }
     with st.container(border=True):
         show_chart("target", *chart_args, **chart_kwargs)
-        below = st.columns([5, 1.2], vertical_alignment="center")
+        below = st.columns([5, 1.4, 1.2], vertical_alignment="center")
         below[0].markdown(f"{health_badge_md(status.health)} {escape_markdown(status.reason)}")
-        below[1].download_button(
+        owner = next((t for t in snapshot.teams if t.id == metric.team_id), None)
+        if owner is not None:  # a train outcome's targets use its teams' metrics
+            history_link(below[1], team_key=owner.key, metric_name=metric.name, pi=pi.name)
+        below[2].download_button(
             "PNG",
             data=partial(target_chart_png, *chart_args, **chart_kwargs),
             file_name=re.sub(r"[^A-Za-z0-9._-]+", "_", f"{outcome.key}-{metric.name}") + ".png",
