@@ -8,23 +8,25 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from core.inspect_adapt import WAITING, InspectGroup, InspectRow, effect_text
+from core.inspect_adapt import OPEN, WAITING, InspectGroup, InspectRow, effect_text
 from ui.text import escape_markdown
 from ui.theme import verdict_label
 
 # How many hypotheses a slide lists per group: it is read from the back of a room.
-SLIDE_ROWS_PER_GROUP = 4
+SLIDE_ROWS_PER_GROUP = 3
 
+# What the room decides on comes first (verdict, effect, decision, learning); the
+# hypothesis text, the widest, last.
 COLUMNS = {
-    "team": st.column_config.TextColumn("Team", width="small"),
     "outcome": st.column_config.TextColumn("Outcome", width="small"),
-    "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
+    "team": st.column_config.TextColumn("Team", width="small"),
     "verdict": st.column_config.TextColumn("Verdict", width="small"),
     "effect": st.column_config.TextColumn(
-        "Effect", width="medium", help="In the expected direction, in the metric's unit"
+        "Effect", width="small", help="In the expected direction, in the metric's unit"
     ),
     "decision": st.column_config.TextColumn("Decision", width="small"),
     "learning": st.column_config.TextColumn("Learning", width="large"),
+    "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
 }
 
 
@@ -72,24 +74,36 @@ def inspect_adapt_section(groups: Sequence[InspectGroup]) -> None:
             )
         else:
             st.subheader(f"{group.title} ({count})", anchor=False)
-        st.dataframe(table_rows(group.rows), hide_index=True, column_config=COLUMNS)
+        st.dataframe(
+            table_rows(group.rows),
+            hide_index=True,
+            column_config=COLUMNS,
+            column_order=list(COLUMNS),
+        )
 
 
 def inspect_adapt_slide(groups: Sequence[InspectGroup]) -> None:
-    """The presentation slide: each group with its first hypotheses in big type."""
+    """The presentation slide: what waits for a decision, then the decisions, a few
+    hypotheses each in big type; the still-open ones only as a count (it must fit one
+    screen read from the back of a room)."""
     st.title("Inspect & Adapt", anchor=False)
     if not groups:
         st.markdown("### No hypotheses in this PI.")
         return
     for group in groups:
         count = len(group.rows)
+        if group.code == OPEN:
+            st.markdown(f"### {group.title} · {count}")
+            continue
         icon = ":material/pending_actions: " if group.code == WAITING else ""
         st.markdown(f"### {icon}{group.title} · {count}")
         for row in group.rows[:SLIDE_ROWS_PER_GROUP]:
             line = (
                 f"**{escape_markdown(row.outcome_key)}** · If {escape_markdown(row.if_text)} — "
-                f"{escape_markdown(verdict_text(row))}, {escape_markdown(effect_text(row))}"
+                f"{escape_markdown(verdict_text(row))}"
             )
+            if row.figures.effect is not None:
+                line += f", {escape_markdown(effect_text(row))}"
             if row.learning:
                 line += f"  \n*{escape_markdown(row.learning)}*"
             st.markdown(line)

@@ -4,6 +4,7 @@ its reason; versioned, audited and written once per submission like every form."
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import streamlit as st
@@ -25,11 +26,17 @@ LEARNING_LABELS = {
     "override": "Override the verdict",
     "override_reason": "Reason for the override",
 }
-DECISION_WORDS = {None: "No decision yet", **{d: d.capitalize() for d in DECISIONS}}
+# "" stands for "none" in the select boxes: a None value would show as no choice at all.
+NONE = ""
+DECISION_WORDS = {NONE: "No decision yet", **{d: d.capitalize() for d in DECISIONS}}
 
 
-def _override_word(verdict: str | None) -> str:
-    return "No override: the computed verdict stands" if verdict is None else verdict_label(verdict)
+def _override_word(verdict: str) -> str:
+    return "No override: the computed verdict stands" if verdict == NONE else verdict_label(verdict)
+
+
+def _or_none(value: str | None) -> str | None:
+    return value or None
 
 
 def save_learning(
@@ -39,13 +46,15 @@ def save_learning(
     hypothesis_id: int,
     expected_version: int | None,
     changes: dict[str, Any],
-    override: str | None,
+    override: str,
     override_reason: str,
 ) -> Hypothesis:
     """Learning and decision through `update_hypothesis` (which checks the version the
     form opened), then the override through `override_verdict` when it changed, in the
     caller's one transaction."""
     log = {name: changes[name] for name in ("learning", "decision") if name in changes}
+    if "decision" in log:
+        log["decision"] = _or_none(log["decision"])
     record = update_hypothesis(
         session,
         actor=actor,
@@ -60,7 +69,7 @@ def save_learning(
             hypothesis_id=hypothesis_id,
             # The version was checked just above; this is the one that check left.
             expected_version=record.version,
-            override=override,
+            override=_or_none(override),
             reason=override_reason,
         )
     return record
@@ -75,9 +84,17 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
         record = edit_queries.hypothesis_learning(session, hypothesis_id=hypothesis_id)
     if record is None:
         return
+    decided = record["decision"] is not None
+    record = dataclasses.replace(
+        record,
+        values={
+            **record.values,
+            "decision": record["decision"] or NONE,
+            "override": record["override"] or NONE,
+        },
+    )
     form = FormState(f"learning.{hypothesis_id}", entity="hypothesis", record_id=hypothesis_id)
     version = form.open(record)
-    decided = record["decision"] is not None
     with st.expander(
         "Change the learning and decision" if decided else "Record the learning and decision",
         icon=":material/edit_note:",
@@ -94,14 +111,14 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
             left, right = st.columns(2)
             decision = left.selectbox(
                 "Decision",
-                [None, *DECISIONS],
+                [NONE, *DECISIONS],
                 key=form.init("decision", record["decision"]),
                 format_func=lambda d: DECISION_WORDS[d],
                 help="Persevere: keep going. Pivot: change course. Stop: drop it.",
             )
             override = right.selectbox(
                 "Override the verdict",
-                [None, *VERDICTS],
+                [NONE, *VERDICTS],
                 key=form.init("override", record["override"]),
                 format_func=_override_word,
                 help="Only when the team knows better than the numbers; say why below. "
@@ -133,8 +150,7 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
                     override_reason=reason,
                 ),
                 success=lambda h: (
-                    f"Saved the learning on “{label}”"
-                    + (f": {DECISION_WORDS[h.decision].lower()}." if h.decision else ".")
+                    f"Saved the learning on “{label}”" + (f": {h.decision}." if h.decision else ".")
                 ),
                 labels=LEARNING_LABELS,
             )
