@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from core.access import Actor
@@ -60,6 +61,23 @@ def learning_app(tmp_path: Path) -> Iterator[App]:
     assert pi is not None
     with running_app(url, log_path=tmp_path / "streamlit.log") as base_url:
         yield App(base_url, url, pi.name)
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label` (opened again if a rerun closed
+    its list before the click)."""
+    box = page.locator("[data-testid='stSelectbox']").filter(
+        has=page.get_by_text(label, exact=True)
+    )
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        box.first.click()
+        try:
+            choice.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"no option {option!r} in {label!r}")
 
 
 def main_text(page: Any) -> str:
@@ -108,17 +126,21 @@ def test_a_decision_recorded_on_the_outcome_page_reaches_review_and_the_report(
     form.get_by_role("textbox", name="Username").fill("riley")
     form.get_by_role("textbox", name="Password").fill(PASSWORD)
     form.get_by_role("button", name="Sign in").click()
+    # The sign-in reruns the page; navigating before it lands would leave it undone.
+    expect(sidebar.get_by_text("Signed in as riley (editor)")).to_be_visible(timeout=30_000)
     wait_for_app(page)
     sidebar.get_by_role("link", name=re.compile(r"Outcome$")).click()
-    page.wait_for_url(re.compile(rf"/outcome\?.*outcome={OUTCOME}(&|$)"), timeout=20_000)
+    # The navigation is client-side (no load event): poll the address instead.
+    expect(page).to_have_url(re.compile(rf"/outcome\?.*outcome={OUTCOME}(&|$)"), timeout=20_000)
     wait_for_app(page)
     assert page.locator("h2, h1").first.inner_text().startswith(f"{OUTCOME} ·")
 
     # Record the learning and the decision.
     page.get_by_text("Record the learning and decision").click()
-    page.get_by_role("textbox", name="Learning").fill(LEARNING)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Decision").first.click()
-    page.get_by_role("option", name="Pivot").click()
+    learning = page.get_by_role("textbox", name="Learning")
+    expect(learning).to_be_visible(timeout=10_000)
+    learning.fill(LEARNING)
+    choose(page, "Decision", "Pivot")
     page.get_by_role("button", name="Save learning").click()
     expect(page.get_by_text(re.compile(r"Saved the learning on .*: pivot\."))).to_be_visible(
         timeout=30_000
@@ -130,6 +152,8 @@ def test_a_decision_recorded_on_the_outcome_page_reaches_review_and_the_report(
 
     # PI review: nothing waits any more, and the pivot group holds it.
     sidebar.get_by_role("link", name=re.compile(r"PI review$")).click()
+    expect(page).to_have_url(re.compile(r"/review\?"), timeout=20_000)
+    expect(page.get_by_role("heading", name="Inspect & Adapt")).to_be_visible(timeout=30_000)
     wait_for_app(page)
     review = main_text(page)
     assert "Inspect & Adapt" in review
