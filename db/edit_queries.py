@@ -294,6 +294,23 @@ def outcome_hypotheses(session: Session, *, outcome_id: int) -> list[EditRecord]
     return [_record(h, HYPOTHESIS_FIELDS, name) for h, name in rows]
 
 
+# What the learning log on the outcome page edits (update_hypothesis, override_verdict).
+LEARNING_FIELDS = ("learning", "decision", "override", "override_reason")
+
+
+def hypothesis_learning(session: Session, *, hypothesis_id: int) -> EditRecord | None:
+    """A hypothesis's learning, decision and override as the learning log opens them
+    (blank text as "", so an untouched form has no changes)."""
+    row = session.get(Hypothesis, hypothesis_id)
+    if row is None:
+        return None
+    record = _record(row, LEARNING_FIELDS, row.if_text)
+    values = dict(record.values)
+    values["learning"] = values["learning"] or ""
+    values["override_reason"] = values["override_reason"] or ""
+    return EditRecord(id=record.id, version=record.version, values=values, label=record.label)
+
+
 @dataclass(frozen=True)
 class PlanChecksInput:
     """What the quality checks read for one team's plan in a PI."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.access import Actor, can_administer, can_edit_team, can_score_business_value
+from core.copying import date_in_title, next_free_key
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
 from core.iterations import DEFAULT_LENGTH_DAYS, plan_iterations
 from core.validate import (
@@ -1217,6 +1218,65 @@ def add_checkin(
     )
 
 
+@dataclass(frozen=True)
+class CopiedOutcome:
+    """One outcome copied into the next PI: its key there (another when its own was
+    taken), how many hypotheses came along and stayed behind, and the date its title
+    names when the copy moved its target date."""
+
+    source_key: str
+    key: str
+    outcome: Outcome
+    hypotheses: int
+    hypotheses_decided: int  # hypotheses with a decision stay in the old PI
+    title_date: str | None = None
+
+    @property
+    def rekeyed(self) -> bool:
+        return self.key != self.source_key
+
+
+@dataclass(frozen=True)
+class SkippedOutcome:
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """What a copy into the next PI did, outcome by outcome."""
+
+    to_pi: str
+    copied: tuple[CopiedOutcome, ...] = ()
+    skipped: tuple[SkippedOutcome, ...] = ()
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [c.outcome for c in self.copied]
+
+    def lines(self) -> list[str]:
+        """One sentence per outcome, for the page and the log: copied, re-keyed, skipped
+        (with the reason), and a title whose date no longer fits."""
+        lines: list[str] = []
+        for c in self.copied:
+            line = (
+                f"{c.source_key} copied as {c.key} ({c.source_key} is already used in {self.to_pi})"
+                if c.rekeyed
+                else f"{c.source_key} copied"
+            )
+            line += f" with {c.hypotheses} open hypothes{'is' if c.hypotheses == 1 else 'es'}"
+            if c.hypotheses_decided:
+                line += f"; {c.hypotheses_decided} with a decision stayed behind"
+            if c.title_date:
+                line += (
+                    f". Its title names a date (“{c.title_date}”) but its targets now run "
+                    f"to the end of {self.to_pi}: check the title"
+                )
+            lines.append(line + ".")
+        lines += [f"{s.key} skipped: {s.reason}." for s in self.skipped]
+        return lines
+
+
 def copy_to_next_pi(
     session: Session,
     *,
@@ -1224,9 +1284,11 @@ def copy_to_next_pi(
     from_pi_id: int,
     to_pi_id: int,
     team_id: int | None = None,
-) -> list[Outcome]:
+) -> CopyResult:
     """Copy unfinished outcomes (not closed or archived) with their targets and open
-    hypotheses (no decision yet) into the next PI, as drafts. Skips keys already there."""
+    hypotheses (no decision yet) into the next PI, as drafts. An outcome whose key is
+    taken there gets the next free key; one already copied (the same team and title are
+    in that PI) is skipped, so copying twice adds nothing. The result says which."""
     source = _get(session, PI, from_pi_id, "from_pi")
     target_pi = _get(session, PI, to_pi_id, "to_pi")
     check = Checker()
@@ -1236,17 +1298,30 @@ def copy_to_next_pi(
         _require_team_editor(actor, team_id, "copy outcomes")
     elif not can_administer(actor):
         raise PermissionDenied("copying every team's outcomes is for admins; pick a team")
+    if source.id == target_pi.id:
+        raise ValidationError("must be another PI than the one copied from", where="to_pi")
     query = select(Outcome).where(
         Outcome.pi_id == source.id, Outcome.status.in_(("draft", "active"))
     )
     if team_id is not None:
         query = query.where(Outcome.team_id == team_id)
-    taken = set(session.scalars(select(Outcome.key).where(Outcome.pi_id == target_pi.id)))
-    outcomes = [
-        o
-        for o in session.scalars(query.order_by(Outcome.position, Outcome.id))
-        if o.key not in taken
-    ]
+    there = session.execute(
+        select(Outcome.key, Outcome.team_id, Outcome.title).where(Outcome.pi_id == target_pi.id)
+    ).all()
+    taken = {key for key, _, _ in there}
+    # An outcome counts as already copied when its team holds the same title there
+    # (archived or not): a second copy would only duplicate it under a new key.
+    present = {(team, title.strip().casefold()): key for key, team, title in there}
+    outcomes: list[Outcome] = []
+    skipped: list[SkippedOutcome] = []
+    for o in session.scalars(query.order_by(Outcome.position, Outcome.id)):
+        already = present.get((o.team_id, o.title.strip().casefold()))
+        if already is not None:
+            skipped.append(
+                SkippedOutcome(o.key, f"already in {target_pi.name} as {already} (same title)")
+            )
+        else:
+            outcomes.append(o)
     # A copied target runs to the new PI's end, which must come after its baseline date.
     check.extend(
         Problem(
@@ -1259,15 +1334,17 @@ def copy_to_next_pi(
         if not t.archived and t.baseline_date and t.baseline_date >= target_pi.end_date
     )
     check.raise_if_any()
-    copies: list[Outcome] = []
+    copied: list[CopiedOutcome] = []
     for outcome in outcomes:
         _require_team_editor(actor, outcome.team_id, "copy outcomes")
+        key = next_free_key(outcome.key, taken)
+        taken.add(key)
         copy = _create(
             session,
             Outcome(
                 pi_id=target_pi.id,
                 team_id=outcome.team_id,
-                key=outcome.key,
+                key=key,
                 title=outcome.title,
                 why=outcome.why,
                 owner=outcome.owner,
@@ -1278,7 +1355,8 @@ def copy_to_next_pi(
             ),
             actor=actor,
             entity="outcome",
-            summary=f"outcome {outcome.key} copied from {source.name}",
+            summary=f"outcome {outcome.key} copied from {source.name}"
+            + (f" as {key}" if key != outcome.key else ""),
         )
         for target in outcome.targets:
             if target.archived:
@@ -1301,9 +1379,18 @@ def copy_to_next_pi(
                 entity="target",
                 summary=f"target copied to {target_pi.name}",
             )
+        moved = False
+        for target in outcome.targets:
+            if not target.archived and target.target_date != target_pi.end_date:
+                moved = True
+        decided = hypotheses = 0
         for hypothesis in outcome.hypotheses:
-            if hypothesis.archived or hypothesis.decision is not None:
+            if hypothesis.archived:
                 continue
+            if hypothesis.decision is not None:
+                decided += 1
+                continue
+            hypotheses += 1
             _create(
                 session,
                 Hypothesis(
@@ -1323,8 +1410,19 @@ def copy_to_next_pi(
                 entity="hypothesis",
                 summary=f"hypothesis copied to {target_pi.name}",
             )
-        copies.append(copy)
-    return copies
+        # An outcome without targets runs to its PI's end, which moved too.
+        moved = moved or not any(not t.archived for t in outcome.targets)
+        copied.append(
+            CopiedOutcome(
+                source_key=outcome.key,
+                key=key,
+                outcome=copy,
+                hypotheses=hypotheses,
+                hypotheses_decided=decided,
+                title_date=date_in_title(outcome.title) if moved else None,
+            )
+        )
+    return CopyResult(to_pi=target_pi.name, copied=tuple(copied), skipped=tuple(skipped))
 
 
 # --- readings ---------------------------------------------------------------------
@@ -1505,20 +1603,30 @@ def record_readings(
     return result
 
 
-def delete_reading(session: Session, *, actor: Actor, reading_id: int) -> None:
-    """Readings are deleted for real; the value stays in the audit log."""
+def delete_reading(
+    session: Session, *, actor: Actor, reading_id: int, submission_key: str | None = None
+) -> Reading:
+    """Readings are deleted for real; the value stays in the audit log (its summary names
+    it too, so the history reads without opening the event). Returns the deleted row.
+
+    The submission key is claimed first: a double click's second delete finds the reading
+    gone, and must read as "already done", not as "no such reading". The claim rolls back
+    with everything else when the delete is refused."""
+    claim_submission(session, key=submission_key)
     reading = _get(session, Reading, reading_id, "reading")
     metric = session.get(Metric, reading.metric_id)
     assert metric is not None
     _require_team_editor(actor, metric.team_id, "delete readings")
     before = snapshot(reading)
     session.execute(delete(Reading).where(Reading.id == reading_id))
+    session.expunge(reading)  # gone from the table; the caller may still read its values
     record_audit(
         session,
         actor=actor,
         action="delete",
         entity="reading",
         entity_id=reading_id,
-        summary=f"{metric.name} on {reading.date}",
+        summary=f"{metric.name} on {reading.date}: {reading.value:g}",
         before=before,
     )
+    return reading

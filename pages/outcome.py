@@ -9,10 +9,13 @@ from functools import partial
 
 import streamlit as st
 
+from core.model import HypothesisSpec
 from ui import reads
 from ui.charts import hypothesis_window, release_markers, target_chart_png
 from ui.forms import checkin_form
 from ui.frame import page_frame
+from ui.history import history_link
+from ui.learning import learning_form
 from ui.views import (
     checkin_text,
     contributor_links,
@@ -148,9 +151,12 @@ for target in spec.targets:
     }
     with st.container(border=True):
         show_chart("target", *chart_args, **chart_kwargs)
-        below = st.columns([5, 1.2], vertical_alignment="center")
+        below = st.columns([5, 1.4, 1.2], vertical_alignment="center")
         below[0].markdown(f"{health_badge_md(status.health)} {escape_markdown(status.reason)}")
-        below[1].download_button(
+        owner = next((t for t in snapshot.teams if t.id == metric.team_id), None)
+        if owner is not None:  # a train outcome's targets use its teams' metrics
+            history_link(below[1], team_key=owner.key, metric_name=metric.name, pi=pi.name)
+        below[2].download_button(
             "PNG",
             data=partial(target_chart_png, *chart_args, **chart_kwargs),
             file_name=re.sub(r"[^A-Za-z0-9._-]+", "_", f"{outcome.key}-{metric.name}") + ".png",
@@ -161,6 +167,26 @@ for target in spec.targets:
         )
 
 # ---------------------------------------------------------------- hypotheses
+
+
+def learning_log(hypothesis: HypothesisSpec, *, team_id: int | None) -> None:
+    """The learning and decision for everyone to read, and the form to change them for
+    the team's editors (the form is in ui/learning.py)."""
+    if hypothesis.learning or hypothesis.decision:
+        decision = (
+            f"**Decision:** {hypothesis.decision.capitalize()}. " if hypothesis.decision else ""
+        )
+        st.markdown(f"{decision}**Learning:** {escape_markdown(hypothesis.learning or '—')}")
+    else:
+        st.caption("No learning or decision recorded yet.")
+    learning_form(
+        frame,
+        hypothesis_id=hypothesis.id,
+        team_id=team_id,
+        label=f"If {hypothesis.if_text}",
+    )
+
+
 st.subheader("Hypotheses", anchor=False)
 if not spec.hypotheses:
     no_data_message("No hypothesis yet: which change do you expect to move the metric, and why?")
@@ -182,11 +208,7 @@ for hypothesis in spec.hypotheses:
                     else "."
                 )
             )
-        if hypothesis.learning or hypothesis.decision:
-            decision = (
-                f"**Decision:** {hypothesis.decision.capitalize()}. " if hypothesis.decision else ""
-            )
-            st.markdown(f"{decision}**Learning:** {escape_markdown(hypothesis.learning or '—')}")
+        learning_log(hypothesis, team_id=outcome.team_id)
 
 # ---------------------------------------------------------------- check-ins
 st.subheader("Check-ins", anchor=False)

@@ -17,6 +17,7 @@ from db.edit_queries import EditRecord, PlanChecksInput
 from db.engine import read_session
 from db.models import DIRECTIONS, EFFECT_UNITS, OUTCOME_STATUSES
 from db.writes import (
+    CopyResult,
     add_hypothesis,
     add_target,
     archive_outcome,
@@ -628,6 +629,15 @@ def targets_and_hypotheses(frame: Frame, scope: Scope, outcome: EditRecord) -> N
 # ---------------------------------------------------------------- copy
 
 
+def copy_note(result: CopyResult) -> str:
+    """What a copy did, outcome by outcome (shown as the form's note)."""
+    count = len(result.copied)
+    head = f"Copied {count} outcome{'' if count == 1 else 's'} into {result.to_pi}"
+    if not result.copied and not result.skipped:
+        return head + " (none were left to copy)."
+    return f"{head}. " + " ".join(result.lines())
+
+
 def copy_section(frame: Frame, scope: Scope, checks_input: PlanChecksInput) -> None:
     with read_session(frame.engine) as session:
         later = edit_queries.later_pis(session, pi_id=scope.pi.id)
@@ -648,7 +658,8 @@ def copy_section(frame: Frame, scope: Scope, checks_input: PlanChecksInput) -> N
     st.caption(
         f"Copies {whose} unfinished outcomes in {escape_markdown(scope.pi.name)} (draft or active: "
         f"{len(unfinished)} here) with their targets and open hypotheses, as drafts. An "
-        "outcome whose key is already used in the other PI is skipped."
+        "outcome whose key is already used in the other PI gets the next free key; one "
+        "already copied there (same title) is skipped. The result lists each."
     )
     form = FormState(f"plan.copy.{scope.pi.id}.{scope.team_key}")
     if st.button(
@@ -668,14 +679,7 @@ def copy_section(frame: Frame, scope: Scope, checks_input: PlanChecksInput) -> N
                     team_id=scope.team_id,
                 )
             ),
-            success=lambda copies: (
-                f"Copied {len(copies)} outcomes into {names[to_pi]}"
-                + (
-                    f": {', '.join(o.key for o in copies)}."
-                    if copies
-                    else " (none were left to copy)."
-                )
-            ),
+            success=copy_note,
         )
     if form.show_status():
         st.page_link(

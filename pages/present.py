@@ -1,5 +1,6 @@
 """Present: a full-screen, big-type slide show for PI planning and Inspect & Adapt, one
-team per slide and then the train summary, advancing on its own every `interval` seconds."""
+team per slide, then the train summary and the Inspect & Adapt slide, advancing on its
+own every `interval` seconds."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import time
 import streamlit as st
 
 from core.errors import ValidationError
+from core.inspect_adapt import inspect_and_adapt
 from core.model import PIStatus, TeamStatus
 from ui import reads, state
 from ui.filters import parse_as_of
 from ui.frame import page_frame
+from ui.inspect_adapt import inspect_adapt_slide
 from ui.iterations import present_goal
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 from ui.views import (
@@ -55,8 +58,11 @@ if pi is None:
     st.title("Present")
     st.info("There is no PI to present yet.")
     st.stop()
-status = reads.pi_view(pi_name=pi.name, as_of=as_of).status
-slides: list[TeamStatus | None] = [*status.teams, None]  # None: the train summary
+view = reads.pi_view(pi_name=pi.name, as_of=as_of)
+status = view.status
+# After the team slides: the train summary (None), then Inspect & Adapt.
+INSPECT = "inspect"
+slides: list[TeamStatus | str | None] = [*status.teams, None, INSPECT]
 
 
 def go(step: int) -> None:
@@ -130,7 +136,9 @@ def slide_show() -> None:
     slide = slides[index]
     if slide is None:
         train_slide(status)
-    else:
+    elif slide == INSPECT:
+        inspect_adapt_slide(inspect_and_adapt(status, view.snapshot))
+    elif isinstance(slide, TeamStatus):
         team_slide(slide)
     st.divider()
     controls = st.columns([1, 1, 1, 4], vertical_alignment="center")

@@ -1,7 +1,7 @@
 """PI review: planned vs actual business value per team and outcome, predictability with
-its healthy band, the train rollup, the train across its last PIs, hypothesis learnings and
-decisions, the actual-actual flags, scoring (admins) and the PI report as Markdown and
-JSON."""
+its healthy band, the train rollup, the train across its last PIs, the actual-actual
+flags, Inspect & Adapt (every hypothesis by decision), scoring (admins) and the PI report as
+Markdown and JSON."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from collections.abc import Sequence
 import streamlit as st
 
 from core.access import can_score_business_value
+from core.inspect_adapt import inspect_and_adapt
 from core.model import OutcomeStatus
 from ui import reads
 from ui.frame import page_frame, show_flash
-from ui.theme import health_label, verdict_label
+from ui.inspect_adapt import inspect_adapt_section
+from ui.theme import health_label
 from ui.views import (
     band_badge_md,
     escape_markdown,
@@ -192,49 +194,8 @@ for team_name, outcome in flagged:
         icon=":material/flag:",
     )
 
-# ---------------------------------------------------------------- learnings
-st.header("Hypotheses: learnings and decisions", anchor=False)
-learnings = []
-for team_name, outcome in [(t.team.name, o) for t in status.teams for o in t.outcomes] + [
-    ("Train", o) for o in status.train_outcomes
-]:
-    specs = {
-        h.id: h
-        for spec in view.snapshot.outcomes
-        if spec.id == outcome.outcome_id
-        for h in spec.hypotheses
-    }
-    for verdict in outcome.hypotheses:
-        spec = specs.get(verdict.hypothesis_id)
-        if spec is None:
-            continue
-        learnings.append(
-            {
-                "team": team_name,
-                "outcome": outcome.key,
-                "hypothesis": f"If {spec.if_text}, we expect {spec.expect_text}",
-                "verdict": verdict_label(verdict.verdict),
-                "override": verdict_label(verdict.override) if verdict.override else "",
-                "learning": spec.learning,
-                "decision": (spec.decision or "").capitalize(),
-            }
-        )
-if learnings:
-    st.dataframe(
-        learnings,
-        hide_index=True,
-        column_config={
-            "team": st.column_config.TextColumn("Team", width="small"),
-            "outcome": st.column_config.TextColumn("Outcome", width="small"),
-            "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
-            "verdict": st.column_config.TextColumn("Verdict", width="small"),
-            "override": st.column_config.TextColumn("Team override", width="small"),
-            "learning": st.column_config.TextColumn("Learning", width="large"),
-            "decision": st.column_config.TextColumn("Decision", width="small"),
-        },
-    )
-else:
-    st.caption("No hypotheses in this PI.")
+# ---------------------------------------------------------------- Inspect & Adapt
+inspect_adapt_section(inspect_and_adapt(status, view.snapshot))
 
 # ---------------------------------------------------------------- report
 st.header("PI report", anchor=False)

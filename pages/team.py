@@ -1,5 +1,5 @@
 """Team: one team's outcomes in a PI, with progress, health and why, trends, hypotheses,
-quality checks and the latest confidence."""
+quality checks and the latest confidence; links to each metric's reading history."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import reads
 from ui.frame import page_frame
+from ui.history import metric_links
 from ui.iterations import team_goal_section
 from ui.views import (
     day_text,
@@ -48,6 +49,7 @@ view = reads.pi_view(pi_name=pi.name, as_of=as_of, team_key=team.key)
 status = team_status(view.status.teams, team.key)
 if status is None or not status.outcomes:
     no_data_message(f"{team.name} has no outcomes in {pi.name}.")
+    metric_links(team.key, pi.name)
     st.stop()
 
 # The gist before the cards: every outcome's health in one line, and predictability.
@@ -69,3 +71,4 @@ for outcome in status.outcomes:
 
 # Under the PI's outcomes: what the team aims for in this iteration.
 team_goal_section(pi, team.id, as_of)
+metric_links(team.key, pi.name)

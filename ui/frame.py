@@ -38,6 +38,14 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("team", "pages/team.py", "Team", ":material/groups:", "Dashboards", "read"),
         PageSpec("outcome", "pages/outcome.py", "Outcome", ":material/flag:", "Dashboards", "read"),
         PageSpec(
+            "metric",
+            "pages/metric.py",
+            "Metric history",
+            ":material/history:",
+            "Dashboards",
+            "read",
+        ),
+        PageSpec(
             "review", "pages/review.py", "PI review", ":material/fact_check:", "Dashboards", "read"
         ),
         PageSpec(

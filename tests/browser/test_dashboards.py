@@ -102,6 +102,7 @@ PAGES = {
     "overview": f"/?pi={PI}&as_of={AS_OF}",
     "team": f"/team?team=CHK&pi={PI}&as_of={AS_OF}",
     "outcome": f"/outcome?pi={PI}&outcome=CHK-2&as_of={AS_OF}",
+    "metric": f"/metric?team=CHK&metric=Checkout+conversion&pi={PI}",
     "review": f"/review?pi=PI+26.3&as_of={AS_OF}",
     "present": f"/present?pi={PI}&as_of={AS_OF}&interval=600",
 }
@@ -109,6 +110,7 @@ HEADINGS = {
     "overview": "PI 26.4 overview",
     "team": "Checkout",
     "outcome": "CHK-2 · Cut the time buyers wait for the payment page from 2.4 s to 1.6 s",
+    "metric": "Checkout conversion · history",
     "review": "PI 26.3 review",
     "present": "Checkout",
 }

@@ -191,6 +191,27 @@ def test_untested_hypothesis_has_no_method() -> None:
     )
 
 
+def test_learning_and_decision_are_in_the_json_and_the_markdown() -> None:
+    data = snapshot()
+    chk1 = data.outcomes[0]
+    logged = dataclasses.replace(
+        chk1.hypotheses[0], learning="Mobile buyers [loved] it", decision="pivot"
+    )
+    data = dataclasses.replace(
+        data, outcomes=(dataclasses.replace(chk1, hypotheses=(logged,)), *data.outcomes[1:])
+    )
+
+    report = build_report(data)
+    markdown = report_markdown(report)
+
+    hypothesis = report["teams"][0]["outcomes"][0]["hypotheses"][0]
+    assert (hypothesis["learning"], hypothesis["decision"]) == ("Mobile buyers [loved] it", "pivot")
+    assert "  Decision: **pivot**." in markdown
+    assert "  Learning: Mobile buyers \\[loved\\] it" in markdown
+    untouched = build_report(snapshot())["teams"][0]["outcomes"][0]["hypotheses"][0]
+    assert (untouched["learning"], untouched["decision"]) == ("", None)
+
+
 def test_train_level_outcomes_are_with_the_train_and_in_no_team() -> None:
     report = build_report(snapshot())
     assert [o["key"] for o in report["train"]["outcomes"]] == ["PAY-1"]

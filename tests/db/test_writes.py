@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from db import writes
 from db.engine import read_session, write_session
-from db.models import AuditEvent, CheckIn, Outcome, Reading, Target
+from db.models import PI, AuditEvent, CheckIn, Outcome, Reading, Target
 
 DAY = dt.date(2026, 10, 5)
 
@@ -284,9 +285,150 @@ def test_copy_to_next_pi_takes_unfinished_outcomes_and_open_hypotheses(
             start_date=DAY + dt.timedelta(days=80),
             end_date=DAY + dt.timedelta(days=150),
         )
-        copies = writes.copy_to_next_pi(s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=later.id)
+        copies = writes.copy_to_next_pi(
+            s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=later.id
+        ).outcomes
         assert [c.key for c in copies] == ["CHK-1"]
         assert copies[0].status == "draft"
         assert len(copies[0].targets) == 1 and len(copies[0].hypotheses) == 1
         again = writes.copy_to_next_pi(s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=later.id)
-        assert again == []
+        assert again.copied == ()
+        assert [(k.key, k.reason) for k in again.skipped] == [
+            ("CHK-1", "already in PI 27.1 as CHK-1 (same title)")
+        ]
+
+
+def _later_pi(s: Session, admin: Actor) -> PI:
+    return writes.create_pi(
+        s,
+        actor=admin,
+        name="PI 27.1",
+        start_date=DAY + dt.timedelta(days=80),
+        end_date=DAY + dt.timedelta(days=150),
+    )
+
+
+def test_copy_gives_a_taken_key_the_next_free_one_and_says_so(
+    engine: Engine, ws: Workspace, admin: Actor
+) -> None:
+    with write_session(engine) as s:
+        writes.create_outcome(
+            s,
+            actor=admin,
+            pi_id=ws.pi_id,
+            team_id=ws.team_id,
+            key="CHK-2",
+            title="Fewer payment errors",
+            status="active",
+        )
+        later = _later_pi(s, admin)
+        for key, title in (("CHK-1", "Faster search"), ("CHK-2", "Other"), ("CHK-3", "Third")):
+            writes.create_outcome(
+                s, actor=admin, pi_id=later.id, team_id=ws.team_id, key=key, title=title
+            )
+
+        result = writes.copy_to_next_pi(s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=later.id)
+
+        assert [(c.source_key, c.key) for c in result.copied] == [
+            ("CHK-1", "CHK-4"),
+            ("CHK-2", "CHK-5"),
+        ]
+        assert result.lines()[0].startswith(
+            "CHK-1 copied as CHK-4 (CHK-1 is already used in PI 27.1)"
+        )
+    with read_session(engine) as s:
+        events = s.scalars(
+            select(AuditEvent.summary).where(
+                AuditEvent.entity == "outcome", AuditEvent.summary.like("%copied%")
+            )
+        ).all()
+    assert events == [
+        "outcome CHK-1 copied from PI 26.4 as CHK-4",
+        "outcome CHK-2 copied from PI 26.4 as CHK-5",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "flagged"),
+    [("Raise conversion to 3% by 1 Jan", "1 Jan"), ("Raise checkout conversion", None)],
+)
+def test_copy_flags_a_title_that_names_a_date_when_the_target_date_moved(
+    engine: Engine, ws: Workspace, admin: Actor, title: str, flagged: str | None
+) -> None:
+    with write_session(engine) as s:
+        writes.update_outcome(
+            s, actor=admin, outcome_id=ws.outcome_id, expected_version=None, title=title
+        )
+        writes.add_target(
+            s,
+            actor=admin,
+            outcome_id=ws.outcome_id,
+            metric_id=ws.metric_id,
+            baseline=2.0,
+            baseline_date=DAY,
+            target=3.0,
+        )
+        later = _later_pi(s, admin)
+
+        result = writes.copy_to_next_pi(s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=later.id)
+
+    assert result.copied[0].title_date == flagged
+    assert ("names a date" in result.lines()[0]) == (flagged is not None)
+
+
+def test_copy_leaves_decided_hypotheses_behind_and_counts_them(
+    engine: Engine, ws: Workspace, admin: Actor
+) -> None:
+    with write_session(engine) as s:
+        for decision in (None, "persevere"):
+            hypothesis = writes.add_hypothesis(
+                s,
+                actor=admin,
+                outcome_id=ws.outcome_id,
+                metric_id=ws.metric_id,
+                if_text=f"we try {decision}",
+                expect_text="more finish",
+            )
+            writes.update_hypothesis(
+                s,
+                actor=admin,
+                hypothesis_id=hypothesis.id,
+                expected_version=None,
+                decision=decision,
+            )
+        later = _later_pi(s, admin)
+
+        result = writes.copy_to_next_pi(s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=later.id)
+
+    copied = result.copied[0]
+    assert (copied.hypotheses, copied.hypotheses_decided) == (1, 1)
+    assert "1 with a decision stayed behind" in result.lines()[0]
+
+
+def test_copy_into_the_same_pi_is_refused(engine: Engine, ws: Workspace, admin: Actor) -> None:
+    with pytest.raises(ValidationError) as error, write_session(engine) as s:
+        writes.copy_to_next_pi(s, actor=admin, from_pi_id=ws.pi_id, to_pi_id=ws.pi_id)
+    assert error.value.problems[0].where == "to_pi"
+    assert count(engine, Outcome) == 1
+
+
+def test_deleting_a_reading_is_audited_with_its_value_and_claimed_once(
+    engine: Engine, ws: Workspace, admin: Actor
+) -> None:
+    with write_session(engine) as s:
+        writes.record_readings(
+            s, actor=admin, entries=[writes.ReadingEntry(ws.metric_id, DAY, 2.25, "launch")]
+        )
+        reading_id = s.scalar(select(Reading.id))
+    with write_session(engine) as s:
+        deleted = writes.delete_reading(
+            s, actor=admin, reading_id=reading_id, submission_key="delete-1"
+        )
+    assert deleted.value == 2.25
+    with pytest.raises(writes.DuplicateSubmission), write_session(engine) as s:
+        writes.delete_reading(s, actor=admin, reading_id=reading_id, submission_key="delete-1")
+    with read_session(engine) as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "delete")).one()
+    assert event.summary == f"Conversion on {DAY}: 2.25"
+    assert '"value": 2.25' in (event.before or "") and '"note": "launch"' in (event.before or "")
+    assert count(engine, Reading) == 0

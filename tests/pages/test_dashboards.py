@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
 from db.engine import make_engine, read_session, write_session
 from db.migrate import upgrade
-from db.models import PI, AuditEvent, Outcome, Team
+from db.models import PI, AuditEvent, Hypothesis, Outcome, Team
 from db.writes import score_outcome
 from seed.demo import load_demo
 from tests.conftest import DEMO_TODAY
@@ -319,6 +319,32 @@ def test_review_of_an_ended_pi_shows_predictability(open_page: Open) -> None:
     assert [d.label for d in at.download_button] == ["Markdown", "JSON"]
 
 
+def test_review_lists_every_hypothesis_in_inspect_and_adapt_waiting_ones_first(
+    open_page: Open, database: str
+) -> None:
+    at = open_page("pages/review.py", pi=CURRENT_PI, as_of=AS_OF)
+
+    assert "Inspect & Adapt" in [h.value for h in at.header]
+    waiting = next(w.value for w in at.warning if "Window closed, no decision yet" in w.value)
+    tables = [d.value for d in at.dataframe if "learning" in d.value.columns]
+    engine = make_engine(database)
+    with read_session(engine) as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(Hypothesis)
+            .join(Outcome)
+            .join(PI)
+            .where(PI.name == CURRENT_PI, Hypothesis.archived.is_(False))
+            .where(Outcome.status != "archived")
+        )
+    engine.dispose()
+    assert sum(len(t) for t in tables) == stored
+    first = tables[0]
+    assert (first["decision"] == "").all()  # the waiting group comes first
+    assert f"{len(first)} hypothes" in waiting
+    assert set(tables[1]["decision"]) == {"Persevere"}
+
+
 def test_review_of_the_running_pi_says_not_yet_scored(open_page: Open) -> None:
     at = open_page("pages/review.py", as_of=AS_OF)
     assert title(at) == f"{CURRENT_PI} review"
@@ -388,7 +414,7 @@ def test_review_unknown_pi_says_so(open_page: Open) -> None:
 def test_present_starts_with_the_first_team_as_heading(open_page: Open) -> None:
     at = open_page("pages/present.py", pi=CURRENT_PI, as_of=AS_OF)
     assert title(at) == TEAMS[0]
-    assert f"Slide 1 of {len(TEAMS) + 1}" in texts(at)
+    assert f"Slide 1 of {len(TEAMS) + 2}" in texts(at)  # the teams, the train, I&A
 
 
 def test_present_buttons_step_through_teams_then_the_train(open_page: Open) -> None:
@@ -397,6 +423,9 @@ def test_present_buttons_step_through_teams_then_the_train(open_page: Open) -> N
     next_button.click().run()
     assert title(at) == TEAMS[1]
     next(b for b in at.button if b.label == "Previous").click().run()
+    next(b for b in at.button if b.label == "Previous").click().run()
+    assert title(at) == "Inspect & Adapt"  # the last slide
+    assert "Window closed, no decision yet" in texts(at)
     next(b for b in at.button if b.label == "Previous").click().run()
     assert title(at) == "Payments train"
     assert "Predictability" in texts(at)

@@ -332,8 +332,41 @@ def test_copying_takes_unfinished_outcomes_and_open_hypotheses_to_the_next_pi(
 
     button(at, "Copy unfinished outcomes and open hypotheses to PI next").click().run()
 
-    assert "Copied 1 outcomes into PI next: CHK-1" in unescape(texts(at))
+    assert "Copied 1 outcome into PI next. CHK-1 copied with 1 open hypothesis." in unescape(
+        texts(at)
+    )
     assert ws.count(Outcome, Outcome.pi_id == ws.next_pi, Outcome.status == "draft") == 1
     copied = plan(ws, pi="PI next")
     assert by_label(copied.text_input, "Title").value == "Raise checkout conversion"
     assert ws.count(Hypothesis) == 2 and ws.count(Target) == 2
+
+
+def test_copying_takes_the_next_free_key_and_then_skips_what_is_already_there(
+    ws: Workspace,
+) -> None:
+    with write_session(ws.engine) as session:
+        writes.update_outcome(
+            session,
+            actor=ADMIN,
+            outcome_id=ws.outcome,
+            expected_version=None,
+            title="Raise checkout conversion to 3% by 1 Jan",
+        )
+        writes.create_outcome(
+            session, actor=ADMIN, pi_id=ws.next_pi, team_id=ws.chk, key="CHK-1", title="Other"
+        )
+    copy = "Copy unfinished outcomes and open hypotheses to PI next"
+    at = plan(ws)
+
+    button(at, copy).click().run()
+
+    said = unescape(texts(at))
+    assert "CHK-1 copied as CHK-2 (CHK-1 is already used in PI next)" in said
+    assert "Its title names a date (“1 Jan”) but its targets now run to the end of PI next" in said
+    assert ws.count(Outcome, Outcome.pi_id == ws.next_pi, Outcome.key == "CHK-2") == 1
+
+    at = plan(ws)
+    button(at, copy).click().run()
+
+    assert "CHK-1 skipped: already in PI next as CHK-2 (same title)." in unescape(texts(at))
+    assert ws.count(Outcome, Outcome.pi_id == ws.next_pi) == 2

@@ -918,7 +918,10 @@ SPECS: dict[str, Spec] = {
             "submission_key": submission_key(),
         },
     ),
-    "delete_reading": Spec(writes.delete_reading, {"reading_id": ref("reading")}),
+    "delete_reading": Spec(
+        writes.delete_reading,
+        {"reading_id": ref("reading"), "submission_key": submission_key()},
+    ),
     "create_user": Spec(
         users.create_user,
         {
