@@ -246,13 +246,13 @@ class Session:
             timeout=self.timeout_s,
         )
         response = self._socket.response
-        self.upstream = (response.headers.get(UPSTREAM_HEADER) if response else None) or ""
-        self.upstream = self.upstream or page_upstream
-        if page_upstream and self.upstream != page_upstream:
+        socket_upstream = (response.headers.get(UPSTREAM_HEADER) if response else None) or ""
+        self.upstream = socket_upstream or page_upstream
+        if page_upstream and socket_upstream != page_upstream:
             await self.close()
             raise RunFailed(
                 f"not sticky: the page came from {page_upstream}, "
-                f"the websocket reached {self.upstream}",
+                f"the websocket reached {socket_upstream or 'an unnamed process'}",
                 elapsed=0.0,
             )
 
