@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bench.__main__ import parse_args, several_figures
 from bench.load import WorkspaceNames, dashboard_plan, measure_load
-from bench.protocol import Session
+from bench.protocol import RunFailed, Session
 from bench.report import TODAY
 from bench.several import (
     NODE_COOKIE,
@@ -61,6 +61,25 @@ def _names(tmp_path: Path) -> WorkspaceNames:
     return WorkspaceNames(pi=ws.pi, as_of=ws.today, teams=tuple(team_outcomes(ws)))
 
 
+async def _connections_forgetting_the_cookie(base_url: str, *, tries: int) -> list[str]:
+    """`tries` connections by a client that keeps every cookie but nginx's; each
+    failure's message (1 in 2 connections, by chance, is expected to fail)."""
+
+    class Forgetful(Session):
+        def _keep_cookies(self, set_cookie_headers: Sequence[str]) -> None:
+            super()._keep_cookies(set_cookie_headers)
+            self.cookies.pop(NODE_COOKIE, None)
+
+    failures = []
+    for _ in range(tries):
+        try:
+            async with Forgetful(base_url, first_url="/", timeout_s=90):
+                pass
+        except RunFailed as error:
+            failures.append(str(error))
+    return failures
+
+
 def test_two_sessions_stick_to_two_processes_behind_nginx(
     tiny_postgres: str, tmp_path: Path
 ) -> None:
@@ -90,6 +109,9 @@ def test_two_sessions_stick_to_two_processes_behind_nginx(
                 pass
 
         asyncio.run(connect_and_close())
+        # A client that drops the sticky cookie reaches a random process per request:
+        # its websocket soon lands elsewhere than its page, and the session fails.
+        forgetful = asyncio.run(_connections_forgetting_the_cookie(two.base_url, tries=12))
 
     (level,) = result.levels
     assert level.errors == () and level.runs == 10
@@ -97,6 +119,7 @@ def test_two_sessions_stick_to_two_processes_behind_nginx(
     assert len(level.server_cpu_by_process) == 2 and min(level.server_cpu_by_process) > 0
     assert result.writer_errors == 0 and sum(w.saves for w in result.writers) > 0
     assert NODE_COOKIE in unpinned.cookies and unpinned.upstream in upstreams
+    assert any("not sticky" in message for message in forgetful), forgetful
 
     figures = several_figures({2: result}, {2: upstreams}, writers=1)
     errors = next(f for f in figures if f.kind == COUNT and "sessions:" in f.name)
