@@ -2,6 +2,7 @@
 one scaled workspace, printed as a table and written to bench/RESULTS.md.
 
     python -m bench [--quick] [--db PATH] [--only browser,pages,...] [--load] [--repeat N]
+    python -m bench --load --processes 1,2 --postgres-url URL [--sessions 1,10]
 
 Figures: report (PI report queries vs hand-written SQL), import (100,000-row CSV vs raw
 executemany), pages (AppTest page runs, cold and warm, vs a one-line page), browser
@@ -9,7 +10,8 @@ executemany), pages (AppTest page runs, cold and warm, vs a one-line page), brow
 dashboard, with a one-line page beside), load (protocol-level sessions at 1, 20 and 50 at
 once while writers record readings: page-run percentiles, errors, server CPU and memory per
 session; `--load` runs only this), version (the data version check every page
-run makes, vs SELECT 1). Only a run of every figure at full size
+run makes, vs SELECT 1). With --processes 1,2 and --postgres-url, the load runs instead
+against 1 and then 2 processes behind nginx on PostgreSQL (bench/several.py). Only a run of every figure at full size
 rewrites bench/RESULTS.md; other runs print, and write Markdown only with --out."""
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from bench.workspace import (
 if TYPE_CHECKING:
     from bench.browser import Server
     from bench.floors import Floor
-    from bench.load import Plan
+    from bench.load import LoadResult, Plan
     from bench.workspace import PageSpec
 
 FIGURES = ("report", "import", "pages", "browser", "load", "version")
@@ -96,8 +98,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--postgres-url",
-        help="version: also measure on this migrated PostgreSQL database of Outcome Board",
+        help="version: also measure on this migrated PostgreSQL database of Outcome Board; "
+        "--processes: the server for a scratch database (created, filled, dropped)",
     )
+    parser.add_argument(
+        "--processes",
+        type=_levels,
+        help="load: run it against each of these numbers of `streamlit run` processes "
+        "behind nginx on PostgreSQL (needs --postgres-url), e.g. 1,2; the first the baseline",
+    )
+    parser.add_argument("--nginx", default="/usr/sbin/nginx", help="--processes: the nginx binary")
     parser.add_argument("--writers", type=int, default=4, help="load: writer processes")
     parser.add_argument(
         "--rounds", type=int, default=3, help="load: page cycles per session (default 3)"
@@ -130,6 +140,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.load:
         args.only = ("load",)
+    if args.processes and not args.postgres_url:
+        parser.error("--processes needs --postgres-url (the processes share PostgreSQL)")
     return args
 
 
@@ -275,7 +287,9 @@ def browser_and_load_figures(
                 workdir / "floors", log_path=workdir / "floors.log", floors=floors
             ) as floor:
                 figures += browser_figures(server, floor, dashboard_pages(ws), floors, args)
-    if "load" in only:
+    if "load" in only and args.processes:
+        figures += several_load_figures(ws, args, workdir)
+    elif "load" in only:
         with (
             app_server(ws.url, log_path=workdir / "load-app.log") as server,
             floor_server(workdir / "one-line", log_path=workdir / "one-line.log") as floor,
@@ -462,6 +476,116 @@ def load_figures(
     return figures
 
 
+def several_load_figures(
+    ws: BenchWorkspace, args: argparse.Namespace, workdir: Path
+) -> list[Figure]:
+    """The same load (plan, levels, writers) against each number of processes behind
+    nginx, on one scratch PostgreSQL database holding the bench workspace; each count's
+    percentiles, errors and CPU per process beside the first count's."""
+    from bench.load import measure_load
+    from bench.several import deployment, load_workspace, remove_writer_rows_at, scratch_database
+    from bench.workspace import sizes
+
+    if not Path(args.nginx).exists():
+        raise SystemExit(f"--processes: {args.nginx} is missing (apt-get install nginx)")
+    plan = load_plan(ws, args)
+    results: dict[int, LoadResult] = {}
+    spread: dict[int, list[str]] = {}
+    with scratch_database(args.postgres_url) as url:
+        print("[load] the workspace into a scratch PostgreSQL database ...", flush=True)
+        load_workspace(url, sizes(quick=args.quick))
+        for count in args.processes:
+            print(f"[load] {count} process(es) behind nginx ...", flush=True)
+            remove_writer_rows_at(url)
+            with deployment(
+                url, processes=count, run_dir=workdir / f"run-{count}", nginx=args.nginx
+            ) as deployed:
+                results[count] = measure_load(
+                    deployed.base_url,
+                    plan,
+                    database_url=url,
+                    levels=args.sessions,
+                    writers=args.writers,
+                    timeout_s=args.timeout,
+                    first_day=ws.today + dt.timedelta(days=1),
+                    writer_pause_s=args.writer_pause,
+                    think_s=args.think,
+                    ramp_s=args.ramp,
+                    server_pids=deployed.pids,
+                    cookies_for=deployed.cookies_for,
+                    warm_sessions=count,
+                )
+                spread[count] = deployed.upstreams
+            for line in results[count].error_lines()[:10]:
+                print(f"load error ({count} processes): {line}")
+    return several_figures(results, spread, writers=args.writers)
+
+
+def several_figures(
+    results: Mapping[int, LoadResult], upstreams: Mapping[int, Sequence[str]], *, writers: int
+) -> list[Figure]:
+    """Per level, per number of processes: p50 and p95 against the first number's, the
+    errors, the sessions each process got, and the server CPU (total, per process)."""
+    counts = list(results)
+    base = results[counts[0]]
+    figures: list[Figure] = []
+    for index, base_level in enumerate(base.levels):
+        n = base_level.sessions
+        for count in counts:
+            level = results[count].levels[index]
+            by_upstream = level.sessions_by_upstream()
+            landed = ", ".join(
+                f"{by_upstream.get(upstream, 0)} on {upstream}" for upstream in upstreams[count]
+            )
+            strays = sum(v for k, v in by_upstream.items() if k not in upstreams[count])
+            if strays:
+                landed += f", {strays} unknown"
+            who = (
+                f"{n} session{'s' if n > 1 else ''} + {writers} writers, {count} "
+                f"process{'es' if count > 1 else ''} behind nginx vs {counts[0]}"
+            )
+            if level.timed_out:
+                who += ", timeouts counted at their wait"
+            figures += [
+                Figure(f"protocol load p50 page run, {who}", level.p50(), base_level.p50(), "s"),
+                Figure(f"protocol load p95 page run, {who}", level.p95(), base_level.p95(), "s"),
+                Figure(
+                    f"protocol load errors, {n} sessions, {count} processes "
+                    f"({level.runs} page runs; sessions: {landed})",
+                    len(level.errors),
+                    None,
+                    "",
+                    0,
+                    kind=COUNT,
+                ),
+            ]
+            if level.server_cpu_s is not None and base_level.server_cpu_s is not None:
+                per_process = " + ".join(f"{s:.1f}" for s in level.server_cpu_by_process)
+                figures.append(
+                    Figure(
+                        f"server CPU, {n} sessions, {count} processes ({per_process} s in "
+                        f"{level.seconds:.0f} s on {os.cpu_count()} CPUs) vs {counts[0]}",
+                        level.server_cpu_s,
+                        base_level.server_cpu_s,
+                        "s",
+                    )
+                )
+    for count in counts:
+        result = results[count]
+        saves = sum(w.saves for w in result.writers)
+        figures.append(
+            Figure(
+                f"writer saves failed, {count} processes ({saves} saved)",
+                result.writer_errors,
+                None,
+                "",
+                0,
+                kind=COUNT,
+            )
+        )
+    return figures
+
+
 def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[str]:
     from bench.writers import SAVE_SIZE
 
@@ -522,6 +646,15 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "server's RSS with every session of the level still connected, minus before "
         "they connected, per session. Beside each percentile: the one-line page at the "
         "same level (no writers), what Streamlit itself costs at that concurrency.",
+        "Several processes (with --processes): bench/several.py; the same load against "
+        "each number of `streamlit run` processes started by deploy/several.py behind its "
+        "nginx (cookie-sticky), all on one scratch PostgreSQL database of the "
+        "--postgres-url server holding the same workspace (same generator, sizes and "
+        "date), writers' rows removed before each; session i pinned to process i mod n "
+        "by its outcomes_node cookie, kept by the client across the HTML, host-config and "
+        "websocket requests; where each session's websocket landed from nginx's "
+        "X-Outcomes-Upstream header; server CPU summed over the processes and listed per "
+        "process; one warm-up session per process first. No one-line page beside.",
         "Version: bench/version.py; what every page run adds to read the data version "
         "(a read session and one primary-key query, ui.data.current_data_version) against "
         "a read session running SELECT 1, in turns, medians of 2,000 (200 with --quick); "

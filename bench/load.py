@@ -18,7 +18,7 @@ import queue
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,10 @@ class LevelTimes:
     client_cpu_s: float = 0.0
     rss_before_mb: float | None = None
     rss_open_mb: float | None = None  # every session still connected
+    # Behind nginx: each server process's CPU seconds (in server_pids' order), and the
+    # process (its upstream address) each session's last connection reached.
+    server_cpu_by_process: tuple[float, ...] = ()
+    upstreams: tuple[str, ...] = ()
 
     @property
     def runs(self) -> int:
@@ -145,6 +149,13 @@ class LevelTimes:
 
     def pages(self) -> list[str]:
         return list(dict.fromkeys(name for name, _ in self.times))
+
+    def sessions_by_upstream(self) -> dict[str, int]:
+        """How many sessions landed on each process, by its upstream address."""
+        counts: dict[str, int] = {}
+        for upstream in self.upstreams:
+            counts[upstream or "?"] = counts.get(upstream or "?", 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def cpu_per_session_s(self) -> float | None:
@@ -182,16 +193,20 @@ async def _session(
     think_s: float,
     delay_s: float,
     shared: _Shared,
-) -> tuple[list[tuple[str, float]], list[RunFailed]]:
+    cookies: Mapping[str, str] | None = None,
+) -> tuple[list[tuple[str, float]], list[RunFailed], str]:
     """One session: its visits, round after round, a think time (0.5x-1.5x `think_s`,
     seeded) after each; a failed run closes the connection and the next visit opens a
-    new one (a person reloads). Stays connected until the level's memory is read."""
+    new one (a person reloads), with the same `cookies` (behind nginx: the same process).
+    Stays connected until the level's memory is read. Returns the runs' times, the
+    failures and the upstream (process behind nginx) its last connection reached."""
     times: list[tuple[str, float]] = []
     errors: list[RunFailed] = []
     chooser = random.Random(SEED * 1000 + index)
     visits = [v for r in range(plan.rounds) for v in plan.visits(index, r)]
     await asyncio.sleep(delay_s)
     client: Session | None = None
+    upstream = ""
     try:
         for visit in visits:
             try:
@@ -200,8 +215,11 @@ async def _session(
                         raise RunFailed(
                             f"{visit.page}: no page open to pick a filter on", elapsed=0
                         )
-                    client = Session(base_url, first_url=visit.url, timeout_s=timeout_s)
+                    client = Session(
+                        base_url, first_url=visit.url, timeout_s=timeout_s, cookies=cookies
+                    )
                     await client.connect()
+                    upstream = client.upstream
                 if visit.pick is not None:
                     run = await client.pick(*visit.pick)
                 else:
@@ -229,7 +247,7 @@ async def _session(
     finally:
         if client is not None:
             await client.close()
-    return times, errors
+    return times, errors, upstream
 
 
 def process_cpu_s(pid: int) -> float:
@@ -248,12 +266,17 @@ async def run_level(
     ramp_s: float = 0.0,
     server_pid: int | None = None,
     server_rss: Callable[[], float] | None = None,
+    server_pids: Sequence[int] = (),
+    cookies_for: Callable[[int], Mapping[str, str]] | None = None,
 ) -> LevelTimes:
     """`sessions` concurrent protocol sessions, starting evenly over `ramp_s` seconds;
-    the server's CPU over the level, and its memory before and with all of them open."""
+    the server's CPU over the level, and its memory before and with all of them open.
+    Several server processes (behind nginx): `server_pids`, CPU summed and per process;
+    `cookies_for(session)` presets a session's cookies (pins it to a process)."""
     shared = _Shared(sessions=sessions)
     rss_before = server_rss() if server_rss else None
     server_before = process_cpu_s(server_pid) if server_pid else None
+    pids_before = [process_cpu_s(pid) for pid in server_pids]
     client_before = time.process_time()
     started = time.perf_counter()
     tasks = [
@@ -266,6 +289,7 @@ async def run_level(
                 think_s=think_s,
                 delay_s=ramp_s * i / sessions,
                 shared=shared,
+                cookies=cookies_for(i) if cookies_for else None,
             )
         )
         for i in range(sessions)
@@ -279,6 +303,11 @@ async def run_level(
         if server_pid and server_before is not None
         else None
     )
+    by_process = tuple(
+        process_cpu_s(pid) - before for pid, before in zip(server_pids, pids_before, strict=True)
+    )
+    if server_pids:
+        server_cpu = sum(by_process)
     client_cpu = time.process_time() - client_before
     rss_open = server_rss() if server_rss else None
     shared.release.set()
@@ -295,6 +324,8 @@ async def run_level(
         client_cpu_s=client_cpu,
         rss_before_mb=rss_before,
         rss_open_mb=rss_open,
+        server_cpu_by_process=by_process,
+        upstreams=tuple(result[2] for result in results),
     )
 
 
@@ -329,9 +360,13 @@ def measure_load(
     ramp_s: float = 0.0,
     server_pid: int | None = None,
     server_rss: Callable[[], float] | None = None,
+    server_pids: Sequence[int] = (),
+    cookies_for: Callable[[int], Mapping[str, str]] | None = None,
+    warm_sessions: int = 1,
 ) -> LoadResult:
     """Every level in turn (1, 20, 50 sessions ...) while `writers` processes record
-    readings through the write path the whole time."""
+    readings through the write path the whole time. Behind nginx, `warm_sessions` (one
+    per process, pinned by `cookies_for`) warm every process up."""
     spawn = multiprocessing.get_context("spawn")  # no inherited engine or event loop
     stop = spawn.Event()
     reports = spawn.Queue()
@@ -352,7 +387,13 @@ def measure_load(
         # the pages' modules and fill its read caches, as earlier visitors would have.
         print("[load] warm-up session ...", flush=True)
         warm = asyncio.run(
-            run_level(server_url, replace(plan, rounds=1), sessions=1, timeout_s=timeout_s * 3)
+            run_level(
+                server_url,
+                replace(plan, rounds=1),
+                sessions=warm_sessions,
+                timeout_s=timeout_s * 3,
+                cookies_for=cookies_for,
+            )
         )
         if warm.errors:
             print(f"[load] warm-up: {warm.errors[0]}", flush=True)
@@ -369,6 +410,8 @@ def measure_load(
                         ramp_s=ramp_s,
                         server_pid=server_pid,
                         server_rss=server_rss,
+                        server_pids=server_pids,
+                        cookies_for=cookies_for,
                     )
                 )
             )

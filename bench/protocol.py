@@ -40,6 +40,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
@@ -51,6 +52,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 XSRF_COOKIE = "_streamlit_xsrf"
+# nginx in front of several processes (deploy/nginx.conf.template) names the process that
+# answered in this header; a client keeping its cookies stays on that process.
+UPSTREAM_HEADER = "X-Outcomes-Upstream"
 STREAM_PATH = "/_stcore/stream"
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # a page's deltas may be large (chart data)
 FINISHED = {
@@ -157,22 +161,35 @@ def _ws_url(base_url: str) -> str:
     return f"{scheme}://{parts.netloc}{STREAM_PATH}"
 
 
-def _get(url: str, *, cookie: str = "", timeout_s: float) -> tuple[str, list[str]]:
-    """GET `url`; returns the body and the Set-Cookie headers."""
+def _get(url: str, *, cookie: str = "", timeout_s: float) -> tuple[str, Message]:
+    """GET `url`; returns the body and the response's headers."""
     safe = urllib.parse.quote(url, safe=":/?&=%+#")  # a query typed with spaces still works
     request = urllib.request.Request(safe, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(request, timeout=timeout_s) as response:
         body = response.read().decode("utf-8", "replace")
-        return body, response.headers.get_all("Set-Cookie") or []
+        return body, response.headers
 
 
 class Session:
     """One browser tab's session: `async with Session(base_url) as s: await s.run(...)`."""
 
-    def __init__(self, base_url: str, *, first_url: str = "/", timeout_s: float = 60) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        first_url: str = "/",
+        timeout_s: float = 60,
+        cookies: Mapping[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.first_url = first_url
         self.timeout_s = timeout_s
+        # Every cookie the server sets is kept and sent back, as a browser does: behind
+        # nginx the sticky `outcomes_node` cookie is what keeps the HTML request, the
+        # host-config request and the websocket on one process. `cookies` presets some
+        # (the bench pins a session to a process with it).
+        self.cookies: dict[str, str] = dict(cookies or {})
+        self.upstream = ""  # the process behind a proxy that served the websocket
         self.pages: dict[str, str] = {}  # url path name ("" for the main page) -> hash
         self.cache: dict[str, ForwardMsg] = {}
         self.xsrf = ""
@@ -193,19 +210,27 @@ class Session:
         await self.close()
 
     async def connect(self) -> None:
-        """Steps 1 and 2: the page's HTML (for the XSRF cookie), then the websocket."""
-        _, cookies = await asyncio.to_thread(
-            _get, self.base_url + self.first_url, timeout_s=self.timeout_s
+        """Steps 1 and 2: the page's HTML (for the XSRF cookie, and behind nginx the
+        sticky cookie), then the websocket, each request with every cookie kept so far.
+        Behind nginx, a websocket that reached another process than the page's HTML
+        fails the connection: the session did not stick."""
+        _, headers = await asyncio.to_thread(
+            _get,
+            self.base_url + self.first_url,
+            cookie=self.cookie_header(),
+            timeout_s=self.timeout_s,
         )
-        jar: SimpleCookie = SimpleCookie()
-        for header in cookies:
-            jar.load(header)
-        if XSRF_COOKIE in jar:
-            self.xsrf = jar[XSRF_COOKIE].value
-        cookie = f"{XSRF_COOKIE}={self.xsrf}" if self.xsrf else ""
-        await asyncio.to_thread(
-            _get, self.base_url + "/_stcore/host-config", cookie=cookie, timeout_s=self.timeout_s
+        self._keep_cookies(headers.get_all("Set-Cookie") or [])
+        page_upstream = headers.get(UPSTREAM_HEADER, "")
+        self.xsrf = self.cookies.get(XSRF_COOKIE, "")
+        _, headers = await asyncio.to_thread(
+            _get,
+            self.base_url + "/_stcore/host-config",
+            cookie=self.cookie_header(),
+            timeout_s=self.timeout_s,
         )
+        self._keep_cookies(headers.get_all("Set-Cookie") or [])
+        cookie = self.cookie_header()
         protocols = ["streamlit", self.xsrf] if self.xsrf else ["streamlit"]
         self._socket = await asyncio.wait_for(
             websockets.connect(
@@ -220,6 +245,25 @@ class Session:
             ),
             timeout=self.timeout_s,
         )
+        response = self._socket.response
+        socket_upstream = (response.headers.get(UPSTREAM_HEADER) if response else None) or ""
+        self.upstream = socket_upstream or page_upstream
+        if page_upstream and socket_upstream != page_upstream:
+            await self.close()
+            raise RunFailed(
+                f"not sticky: the page came from {page_upstream}, "
+                f"the websocket reached {socket_upstream or 'an unnamed process'}",
+                elapsed=0.0,
+            )
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def _keep_cookies(self, set_cookie_headers: Sequence[str]) -> None:
+        jar: SimpleCookie = SimpleCookie()
+        for header in set_cookie_headers:
+            jar.load(header)
+        self.cookies.update({name: morsel.value for name, morsel in jar.items()})
 
     async def close(self) -> None:
         if self._socket is not None:
