@@ -98,6 +98,16 @@ def report(app: App) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+def waiting_count(text: str) -> int:
+    found = re.search(r"Window closed, no decision yet: (\d+) hypothes", text)
+    return int(found.group(1)) if found else 0
+
+
+def pivot_count(text: str) -> int:
+    found = re.search(r"Pivot \((\d+)\)", text)
+    return int(found.group(1)) if found else 0
+
+
 def rsk2_hypothesis(document: dict[str, Any]) -> dict[str, Any]:
     risk = next(t for t in document["teams"] if t["team"] == "Risk")
     outcome = next(o for o in risk["outcomes"] if o["key"] == OUTCOME)
@@ -116,7 +126,10 @@ def test_a_decision_recorded_on_the_outcome_page_reaches_review_and_the_report(
     # Before: PI review flags the hypothesis as waiting for a decision.
     page.goto(f"{learning_app.base_url}/review?pi={pi}")
     wait_for_app(page)
-    assert "Window closed, no decision yet: 1 hypothesis" in main_text(page)
+    # The demo's counts move with its verdicts: count them here, compare after.
+    waiting_before = waiting_count(main_text(page))
+    pivots_before = pivot_count(main_text(page))
+    assert waiting_before >= 1
 
     # Sign in where the page asks for it (a sign-in lasts this browser tab's session), then
     # open the outcome from the navigation, which keeps the URL's outcome.
@@ -157,8 +170,8 @@ def test_a_decision_recorded_on_the_outcome_page_reaches_review_and_the_report(
     wait_for_app(page)
     review = main_text(page)
     assert "Inspect & Adapt" in review
-    assert "Window closed, no decision yet" not in review
-    assert "Pivot (2)" in review
+    assert waiting_count(review) == waiting_before - 1
+    assert pivot_count(review) == pivots_before + 1
     page.get_by_role("heading", name="Inspect & Adapt").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "learning_review.png"))
     assert page.locator(EXCEPTION).count() == 0
