@@ -55,6 +55,9 @@ DOM_FINDINGS = """
   const found = [];
   const marker = /x\\d\\dq/i;
   const isLinkField = (value) => linkMarkers.some((m) => value.toLowerCase().includes(m.toLowerCase()));
+  // The app's own page links (st.page_link) carry user text only percent-encoded in the
+  // query string of a relative path: they lead nowhere else.
+  const isOwnPageLink = (value) => /^\/?(team|outcome|record|plan|review|present|admin|metric)?\?[^<>"'\/:]*$/.test(value);
   for (const el of document.querySelectorAll('*')) {
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
@@ -62,10 +65,11 @@ DOM_FINDINGS = """
       if (name.startsWith('on')) found.push(`<${el.tagName} ${name}=...>`);
       if (['href', 'src', 'action', 'formaction', 'data', 'srcdoc', 'xlink:href', 'background'].includes(name)
           && /^(javascript|vbscript|data:text)/.test(value)) found.push(`<${el.tagName} ${name}=${value.slice(0, 40)}>`);
-      if (el.tagName === 'A' && name === 'href' && marker.test(value) && !isLinkField(value))
+      if (el.tagName === 'A' && name === 'href' && marker.test(value) && !isLinkField(value)
+          && !isOwnPageLink(value))
         found.push(`link: <a href=${attr.value.slice(0, 60)}> made from user text`);
       else if (['href', 'src', 'style', 'srcdoc', 'data', 'action'].includes(name) && marker.test(value)
-               && !(el.tagName === 'A' && isLinkField(value)))
+               && !(el.tagName === 'A' && (isLinkField(value) || isOwnPageLink(value))))
         found.push(`<${el.tagName} ${name}=${attr.value.slice(0, 60)}> made from user text`);
     }
   }
