@@ -57,7 +57,7 @@ DOM_FINDINGS = """
   const isLinkField = (value) => linkMarkers.some((m) => value.toLowerCase().includes(m.toLowerCase()));
   // The app's own page links (st.page_link) carry user text only percent-encoded in the
   // query string of a relative path: they lead nowhere else.
-  const isOwnPageLink = (value) => /^\/?(team|outcome|record|plan|review|present|admin|metric)?\?[^<>"'\/:]*$/.test(value);
+  const isOwnPageLink = (value) => /^\\/?(team|outcome|record|plan|review|present|admin|metric)?\\?[^<>"'\\/:]*$/.test(value);
   for (const el of document.querySelectorAll('*')) {
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
