@@ -197,7 +197,12 @@ def test_a_double_click_on_save_writes_once(page: Any, record_app: App) -> None:
     type_into_grid(journey, {"Average order value": "41.5"})
 
     page.get_by_role("button", name="Log release").dblclick()
-    expect(page.get_by_text("Logged release v2.5")).to_be_visible(timeout=30_000)
+    # Which message stays depends on whether the second click reached the server before
+    # the first run ended: "Logged" if it was dropped, "Already saved" if it was refused.
+    # Either way the database must hold one release (checked below).
+    expect(page.get_by_text(re.compile(r"Logged release v2\.5|Already saved"))).to_be_visible(
+        timeout=30_000
+    )
     wait_for_app(page)
     page.get_by_role("button", name="Save readings").dblclick()
     expect(page.get_by_text(re.compile(r"Saved 1 reading|Already saved"))).to_be_visible(
