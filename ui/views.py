@@ -567,7 +567,8 @@ def evidence_columns(
     decimals = metric.decimals if metric else 1
 
     def value(number: float | None) -> str:
-        return format_value(number, unit, decimals)
+        # st.metric renders its value as Markdown, and the unit is an editor's text.
+        return escape_markdown(format_value(number, unit, decimals))
 
     if evidence.release_name and evidence.release_date:
         st.caption(
