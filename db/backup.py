@@ -5,6 +5,7 @@ database at once, or refuses and leaves the current database untouched."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -24,6 +25,7 @@ from db.audit import record_audit
 from db.engine import is_sqlite, make_engine, read_session, sqlite_path, write_session
 from db.migrate import backup_sqlite_file, current_revision, head_revision, known_revisions, upgrade
 from db.models import ROLES, Base, Outcome, Team, User, UserTeam
+from db.sessions import check_session, end_sessions
 from db.workspace import FORMAT as WORKSPACE_FORMAT
 from db.workspace import export_workspace, write_workspace
 
@@ -186,6 +188,10 @@ def restore(engine: Engine, source: Path, *, actor: Actor) -> RestoreResult:
     how a workspace moves to PostgreSQL with its accounts)."""
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may restore a backup.")
+    with read_session(engine) as session:
+        check_session(session, actor)
+    # Checked now, against the accounts being replaced: the restored ones may not hold it.
+    actor = dataclasses.replace(actor, session_version=None)
     source = Path(source)
     if not source.is_file():
         raise _refuse(f"“{source}” does not exist or is not a file.")
@@ -237,6 +243,10 @@ def _restore_sqlite_file(engine: Engine, source: Path, *, actor: Actor) -> Resto
             summary = f"Restored the database from {source.name} (schema {backup_revision})"
             # The audit event goes into the copy, so it arrives with the data at once.
             with write_session(staging) as session:
+                # Every session signed in before the restore ends (a JSON restore's new
+                # accounts get fresh versions as they are created).
+                for user in session.scalars(select(User)):
+                    end_sessions(user)
                 record_audit(
                     session,
                     actor=actor,
@@ -369,6 +379,7 @@ def _restore_document(
                 failed_attempts=0,
                 lockouts=0,
             )
+            end_sessions(user)  # no session signed in before the restore continues
             session.add(user)
             session.flush()
             session.add_all(UserTeam(user_id=user.id, team_id=team_ids[k]) for k in raw["teams"])

@@ -4,6 +4,7 @@ data valid in the database itself (unique names, foreign keys, CHECKs)."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +31,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def new_session_version() -> int:
+    """A fresh session version: random in the range of a 32-bit INTEGER column."""
+    return secrets.randbelow(2**31 - 2) + 2  # never 1, the value of a new account
+
 
 OUTCOME_STATUSES = ("draft", "active", "closed", "archived")
 TARGET_KINDS = ("increase", "decrease", "maintain")
@@ -324,6 +331,11 @@ class User(Base):
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Changed (to a fresh random value) by a password change, a role change, disabling
+    # and a restore: a session signed in under another value has ended (db.sessions).
+    # Random rather than counted, so that a restored file never brings back the value an
+    # open session holds.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role_known"),

@@ -3,6 +3,7 @@ of an account, and the first-admin check. Passwords and hashes never reach the a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -20,6 +21,7 @@ from core.errors import PermissionDenied, Problem, ValidationError
 from core.validate import unstorable
 from db.audit import record_audit
 from db.models import ROLES, Team, User, UserTeam
+from db.sessions import check_session, end_sessions
 
 MAX_FAILED_SIGN_INS = 5
 FIRST_LOCK_SECONDS = 60
@@ -125,6 +127,7 @@ def actor_for(session: Session, user: User) -> Actor:
         role=user.role,
         team_ids=frozenset(team_ids),
         display_name=user.display_name or user.username,
+        session_version=user.session_version,
     )
 
 
@@ -341,6 +344,12 @@ def update_user(
         raise ValidationError(problems)
 
     before = _public(session, user)
+    if (role is not None and role != user.role) or (active is not None and active != user.active):
+        # A demoted or disabled account's open sessions end now. The actor's own session
+        # is checked first, as the audit event would check it after the change.
+        check_session(session, actor)
+        actor = dataclasses.replace(actor, session_version=None)
+        end_sessions(user)
     if role is not None:
         user.role = role
     if display_name is not None:
@@ -381,7 +390,12 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
     if problems:
         raise ValidationError(problems)
     before = _public(session, user)
+    # A new password signs out every session of the account, the changer's own too when
+    # it is theirs; their own session is checked first, before its version changes.
+    check_session(session, actor)
+    actor = dataclasses.replace(actor, session_version=None)
     user.password_hash = hash_password(password)
+    end_sessions(user)
     user.failed_attempts = 0
     user.lockouts = 0
     user.locked_until = None

@@ -139,9 +139,12 @@ def _refreshed(engine: Engine, actor: Actor) -> Actor | None:
     with read_session(engine) as session:
         user = user_by_username(session, username=actor.username)
         if user is None:
-            return actor
+            # A signed-in session whose account is gone (a restore without it) has ended.
+            return None if actor.session_version is not None else actor
         if not user.active:
             return None
+        if actor.session_version is not None and user.session_version != actor.session_version:
+            return None  # password, role or active flag changed, or a restore: sign in again
         return actor_for(session, user)
 
 

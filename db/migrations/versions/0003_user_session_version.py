@@ -1,0 +1,30 @@
+"""users.session_version: a session signed in before a password change, a role change,
+disabling or a restore ends (issue 15)
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # ADD COLUMN with a constant default needs no table rebuild on either dialect.
+    op.add_column(
+        "users",
+        sa.Column("session_version", sa.Integer(), nullable=False, server_default="1"),
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("session_version")
