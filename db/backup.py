@@ -23,6 +23,7 @@ from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from db.audit import record_audit
 from db.engine import is_sqlite, make_engine, read_session, sqlite_path, write_session
+from db.files import PRIVATE_FILE, private_folder
 from db.migrate import backup_sqlite_file, current_revision, head_revision, known_revisions, upgrade
 from db.models import ROLES, Base, Outcome, Team, User, UserTeam
 from db.sessions import check_session, end_sessions
@@ -107,7 +108,8 @@ def backup(engine: Engine, destination: Path) -> BackupResult:
     live = sqlite_path(engine)
     if live is not None and _same_file(live, destination):
         raise ValidationError(Problem("file", "is the database itself: choose another file"))
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(destination.parent)
+    # mkstemp creates the file 0600, and the backup keeps that mode.
     handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
     os.close(handle)
     partial = Path(name)
@@ -124,6 +126,7 @@ def backup(engine: Engine, destination: Path) -> BackupResult:
                 document = backup_document(session)
             partial.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
             kind = "json"
+        os.chmod(partial, PRIVATE_FILE)
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
