@@ -344,6 +344,20 @@ class User(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key (db.sign_in): an account typed from one client
+    address ("pair:..."), a client address ("client:..."), and the whole server
+    ("global"). Unknown usernames are counted like known ones, so a lock reveals nothing."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class UserTeam(Base):
     """The teams an editor may change."""
 

@@ -20,7 +20,7 @@ from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.validate import unstorable
 from db.audit import record_audit
-from db.models import ROLES, Team, User, UserTeam
+from db.models import ROLES, SignInThrottle, Team, User, UserTeam
 from db.sessions import check_session, end_sessions
 
 MAX_FAILED_SIGN_INS = 5
@@ -396,6 +396,11 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
     actor = dataclasses.replace(actor, session_version=None)
     user.password_hash = hash_password(password)
     end_sessions(user)
+    # Lift every client's sign-in lock on the account (db.sign_in's "pair:CLIENT:NAME").
+    name = user.username.lower()
+    for row in session.scalars(select(SignInThrottle).where(SignInThrottle.key.like("pair:%"))):
+        if row.key.endswith(f":{name}"):
+            session.delete(row)
     user.failed_attempts = 0
     user.lockouts = 0
     user.locked_until = None

@@ -1,5 +1,6 @@
 """users.session_version: a session signed in before a password change, a role change,
-disabling or a restore ends (issue 15)
+disabling or a restore ends; sign_in_throttle: failed sign-ins per account and client,
+per client, and for the server (issue 15)
 
 Revision ID: 0003
 Revises: 0002
@@ -23,8 +24,18 @@ def upgrade() -> None:
         "users",
         sa.Column("session_version", sa.Integer(), nullable=False, server_default="1"),
     )
+    op.create_table(
+        "sign_in_throttle",
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("lockouts", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_sign_in_throttle")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sign_in_throttle")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("session_version")
