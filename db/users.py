@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
+from argon2 import extract_parameters as argon2_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -194,6 +195,49 @@ def _text_problems(where: str, value: object, max_length: int) -> list[Problem]:
     return []
 
 
+def username_problems(username: object) -> list[Problem]:
+    """create-user's rule for a username: letters, digits and . _ @ + - (so never a
+    single sign-on guest's "sso:" name, a space or a right-to-left override)."""
+    if not isinstance(username, str) or not username.strip():
+        return [Problem("username", "is required")]
+    username = username.strip()
+    if len(username) > 120 or not USERNAME_PATTERN.match(username):
+        return [Problem("username", "use letters, digits and . _ @ + - (at most 120 characters)")]
+    return []
+
+
+def password_hash_problems(password_hash: object) -> list[Problem]:
+    """A stored hash must be one argon2 reads (a restore must not bring in garbage that
+    fails every sign-in with an error, or another scheme's hash)."""
+    if password_hash is None:
+        return []
+    if not isinstance(password_hash, str) or unstorable(password_hash) or len(password_hash) > 200:
+        return [Problem("password_hash", "must be an argon2 hash")]
+    try:
+        argon2_parameters(password_hash)
+    except InvalidHashError:
+        return [Problem("password_hash", "must be an argon2 hash")]
+    return []
+
+
+def account_problems(
+    *, username: object, display_name: object, email: object, password_hash: object
+) -> list[Problem]:
+    """The account rules of create-user, for accounts that arrive whole (a JSON
+    backup): the same words, fields named as create-user names them."""
+    problems = username_problems(username)
+    problems += _text_problems("display_name", display_name, 120)
+    if email is not None and (
+        not isinstance(email, str)
+        or len(email) > 254
+        or unstorable(email)
+        or not EMAIL_PATTERN.match(email.strip())
+    ):
+        problems.append(Problem("email", "is not an e-mail address"))
+    problems += password_hash_problems(password_hash)
+    return problems
+
+
 def _password_problems(password: str) -> list[Problem]:
     if not isinstance(password, str):
         return [Problem("password", "must be text")]
@@ -260,14 +304,9 @@ def create_user(
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may create users.")
     problems: list[Problem] = []
+    problems.extend(username_problems(username))
     username = username.strip() if isinstance(username, str) else ""
-    if not username:
-        problems.append(Problem("username", "is required"))
-    elif len(username) > 120 or not USERNAME_PATTERN.match(username):
-        problems.append(
-            Problem("username", "use letters, digits and . _ @ + - (at most 120 characters)")
-        )
-    elif user_by_username(session, username=username) is not None:
+    if not problems and user_by_username(session, username=username) is not None:
         problems.append(Problem("username", f"“{username}” is taken"))
     if role not in ROLES:
         problems.append(Problem("role", f"“{role}” is not one of {', '.join(ROLES)}"))
