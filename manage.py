@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from core.access import Actor
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
 from db.engine import database_url, make_engine, read_session, write_session
+from db.files import write_private
 from db.migrate import SchemaTooNewError, ensure_schema, upgrade
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,11 +75,37 @@ def handles_errors(command: F) -> F:
             _problems(error.problems)
         except (PermissionDenied, ConflictError, SchemaTooNewError) as error:
             _fail(REFUSED, f"Refused: {error}", "Nothing was written.")
+        except OSError as error:  # a missing folder, no permission, a full disk
+            _fail(FAILED, file_error_message(error), "Nothing was written.")
         except Exception as error:  # one line, not a traceback, for a cron log
             message = " ".join(str(error).split())[:500]
             _fail(FAILED, f"Error: {type(error).__name__}: {message}", "Nothing was written.")
 
     return wrapper  # type: ignore[return-value]
+
+
+_FILE_ERRORS = {
+    FileNotFoundError: "the file or its folder does not exist",
+    PermissionError: "permission denied",
+    IsADirectoryError: "it is a folder, not a file",
+    NotADirectoryError: "a part of the path is not a folder",
+    FileExistsError: "it already exists",
+}
+
+
+def file_error_message(error: OSError) -> str:
+    """One line naming the path and the reason, never a bare exception name."""
+    reason = next(
+        (text for kind, text in _FILE_ERRORS.items() if isinstance(error, kind)),
+        error.strerror or type(error).__name__,
+    )
+    path = error.filename
+    if path is None:
+        return f"Error: {reason}."
+    folder = Path(str(path)).parent
+    if isinstance(error, FileNotFoundError) and not folder.exists():
+        reason = f"the folder “{folder}” does not exist: create it first"
+    return f"Error: cannot use “{path}”: {reason}."
 
 
 def _read_input(file: str) -> bytes:
@@ -96,7 +123,7 @@ def _write_output(file: str, data: bytes) -> None:
         stream.write(data)
         stream.flush()
     else:
-        Path(file).write_bytes(data)
+        write_private(Path(file), data)
 
 
 @click.group(

@@ -15,6 +15,10 @@ class Actor:
     role: str  # admin, editor, viewer, or anonymous
     team_ids: frozenset[int] = field(default_factory=frozenset)
     display_name: str = ""
+    # The account's session version when this actor signed in (db.users), checked on
+    # every write and page run; None for actors that no sign-in made (the command line,
+    # the demo loader, tests), which have no session to end.
+    session_version: int | None = None
 
     @classmethod
     def system(cls, name: str = "cli") -> Actor:

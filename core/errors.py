@@ -52,6 +52,11 @@ class PermissionDenied(PermissionError):
     """The acting user's role may not make this change; nothing was written."""
 
 
+class SessionEnded(PermissionDenied):
+    """The signed-in session is no longer valid: its account's password, role or active
+    flag changed, or a restore replaced it, since the sign-in. Nothing was written."""
+
+
 class ConflictError(RuntimeError):
     """The record changed since the user opened it (optimistic lock); nothing was written.
 

@@ -21,6 +21,16 @@ File rules (PRODUCT.md "Reading files"):
   "'=1+1" and read back as "=1+1" (and a note "'=x" is exported as "''=x").
 - a blank note means "no note given".
 - XLSX number cells hold 16 significant digits, so values are compared with `same_value`.
+- text cells must be storable (no NUL character, no lone surrogate): such a row is bad.
+
+Limits (README "Reading files"), checked before and while parsing, so a small hostile file
+cannot take the server's memory: at most `MAX_FILE_BYTES` per file; at most `MAX_ROWS`
+rows (row numbers as a spreadsheet counts them, so the header and blank rows count); only
+the first `MAX_COLUMNS` columns are read (later columns are ignored like any unknown
+column). XLSX: the unpacked parts together at most `MAX_XLSX_UNPACKED_BYTES`, and no part
+that unpacks to more than `MAX_XLSX_RATIO` times its packed size (a zip bomb). Rows are
+streamed: an XLSX sheet that declares `A1:XFD1048576` but holds two cells is read as two
+cells, never padded to its declaration.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ import math
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +55,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
 from core.errors import Problem, ValidationError
+from core.validate import unstorable
 
 COLUMNS = ("team", "metric", "date", "value", "note")
 REQUIRED_COLUMNS = ("team", "metric", "date", "value")
@@ -68,6 +79,13 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _DATE_HINT = "use YYYY-MM-DD"
 _SHOWN_ROWS = 5
+
+MAX_FILE_BYTES = 50 * 1024 * 1024  # the upload limit (.streamlit/config.toml maxUploadSize)
+MAX_ROWS = 200_001  # a header and 200,000 readings
+MAX_COLUMNS = 64
+MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # real sheets pack 5-20x; a zip bomb packs 1000x and more
+_RATIO_FLOOR = 1024 * 1024  # tiny parts pack at odd ratios and cannot hurt anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +194,26 @@ def parse_reading_file(data: bytes, filename: str) -> ParsedReadings:
         return _parse_file(data, filename)
 
 
+class _TableError(Exception):
+    """A problem found while streaming a file's rows: it stops the parse with that problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+Table = Generator[tuple[int, Sequence[Any]], None, None]
+
+
+def _no_rows() -> Table:
+    yield from ()
+
+
 def _parse_file(data: bytes, filename: str) -> ParsedReadings:
     if not data or not data.strip():
         return ParsedReadings([], [Problem(FILE, "the file is empty")])
+    if len(data) > MAX_FILE_BYTES:
+        return ParsedReadings([], [Problem(FILE, _too_large(len(data)))])
     name = filename.lower()
     if data.startswith(_XLS_MAGIC) or name.endswith(".xls"):
         return ParsedReadings(
@@ -192,7 +227,36 @@ def _parse_file(data: bytes, filename: str) -> ParsedReadings:
         decimal_comma = delimiter != ","
     if problem is not None:
         return ParsedReadings([], [problem])
-    return _parse_table(table, decimal_comma=decimal_comma)
+    try:
+        return _parse_table(_capped(table), decimal_comma=decimal_comma)
+    except _TableError as error:
+        return ParsedReadings([], [error.problem])
+    finally:
+        table.close()
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is {size / 1024 / 1024:.1f} MB, more than the "
+        f"{MAX_FILE_BYTES // 1024 // 1024} MB a reading file may have: split it"
+    )
+
+
+def _capped(table: Table) -> Table:
+    """The rows up to MAX_ROWS, each cut to MAX_COLUMNS; a non-blank row past the cap
+    refuses the whole file (a partial import would look like a complete one)."""
+    for number, record in table:
+        if number > MAX_ROWS:
+            if _is_blank(record):
+                continue
+            raise _TableError(
+                Problem(
+                    FILE,
+                    f"the file has more than {MAX_ROWS:,} rows (row {number:,} is not blank): "
+                    f"import at most {MAX_ROWS - 1:,} readings per file",
+                )
+            )
+        yield number, record[:MAX_COLUMNS] if len(record) > MAX_COLUMNS else record
 
 
 def parse_or_raise(data: bytes, filename: str) -> list[ReadingRow]:
@@ -237,43 +301,100 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], Problem | None, str]:
+def _csv_rows(data: bytes) -> tuple[Table, Problem | None, str]:
     text, problem = _decode(data)
     if text is None:
-        return [], problem, ","
+        return _no_rows(), problem, ","
     delimiter = _sniff_delimiter(text)
+    return _csv_records(text, delimiter), None, delimiter
+
+
+def _csv_records(text: str, delimiter: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    table: list[tuple[int, list[Any]]] = []
+    number = 0
     try:
         # Numbered by record, as a spreadsheet opening the file numbers its rows (a quoted
         # line break inside a note does not start a new row).
         for number, record in enumerate(reader, start=1):
-            table.append((number, record))
+            yield number, record
     except csv.Error as error:
-        return [], Problem(f"row {len(table) + 1}", f"the CSV cannot be read: {error}"), delimiter
-    return table, None, delimiter
+        problem = Problem(f"row {number + 1}", f"the CSV cannot be read: {error}")
+        raise _TableError(problem) from error
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], Problem | None]:
+def _xlsx_rows(data: bytes) -> tuple[Table, Problem | None]:
+    problem = _zip_problem(data)
+    if problem is not None:
+        return _no_rows(), problem
     try:
         # data_only: a formula cell gives the value Excel last computed, never the formula.
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        return [], Problem(FILE, f"the file is not a readable .xlsx workbook ({error})")
+        return _no_rows(), Problem(FILE, f"the file is not a readable .xlsx workbook ({error})")
+    except Exception as error:  # a damaged part openpyxl did not foresee: never raise
+        return _no_rows(), Problem(FILE, f"the file is not a readable .xlsx workbook ({error})")
+    if not workbook.worksheets:
+        workbook.close()
+        return _no_rows(), Problem(FILE, "the workbook has no sheet")
+    return _xlsx_records(workbook), None
+
+
+def _zip_problem(data: bytes) -> Problem | None:
+    """Refuse a workbook that would unpack to too much, before openpyxl opens it (the zip
+    directory's sizes are what the unpacking is held to: zipfile stops at the declared size)."""
     try:
-        if not workbook.worksheets:
-            return [], Problem(FILE, "the workbook has no sheet")
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        return Problem(FILE, f"the file is not a readable .xlsx workbook ({error})")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        return Problem(
+            FILE,
+            f"the workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, more than "
+            f"{MAX_XLSX_UNPACKED_BYTES // 1024 // 1024} MB: save it as CSV or split it",
+        )
+    for member in members:
+        if member.file_size > _RATIO_FLOOR and member.file_size > MAX_XLSX_RATIO * max(
+            member.compress_size, 1
+        ):
+            return Problem(
+                FILE,
+                f"the workbook part {member.filename!r} unpacks to "
+                f"{member.file_size // max(member.compress_size, 1):,} times its size "
+                f"(at most {MAX_XLSX_RATIO}): it is not an ordinary spreadsheet",
+            )
+    return None
+
+
+def _xlsx_records(workbook: Any) -> Table:
+    """The first sheet's rows, streamed and never wider than MAX_COLUMNS. The sheet's own
+    dimension is not trusted: openpyxl pads every row to the declared width and yields
+    the declared rows, so explicit bounds replace it."""
+    try:
         sheet = workbook.worksheets[0]
-        # Read-only sheets pad missing rows from row 1, so the position is the row number.
-        table = [
-            (number, list(values))
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        # Read-only sheets yield missing rows as empty ones from row 1, so the position is
+        # the row number.
+        rows = sheet.iter_rows(
+            min_row=1, max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True
+        )
+        blank: Sequence[Any] | None = None
+        for number, values in enumerate(rows, start=1):
+            # openpyxl yields one shared tuple for every missing row: skip those at once.
+            if values is blank:
+                continue
+            if all(value is None for value in values):
+                blank = values
+                continue
+            yield number, values
+    except _TableError:
+        raise
+    except GeneratorExit:
+        raise
     except Exception as error:  # a damaged sheet: report it, as promised, never raise
-        return [], Problem(FILE, f"the first sheet cannot be read ({error})")
+        raise _TableError(Problem(FILE, f"the first sheet cannot be read ({error})")) from error
     finally:
         workbook.close()
-    return table, None
 
 
 def _column_name(header: Any) -> str:
@@ -357,8 +478,8 @@ class _Pending:
     slashed: tuple[int, int, int, str] | None = None  # first, second, year, as written
 
 
-def _parse_table(table: list[tuple[int, list[Any]]], *, decimal_comma: bool) -> ParsedReadings:
-    records: Iterator[tuple[int, list[Any]]] = (
+def _parse_table(table: Table, *, decimal_comma: bool) -> ParsedReadings:
+    records: Iterator[tuple[int, Sequence[Any]]] = (
         (number, record) for number, record in table if not _is_blank(record)
     )
     header = next(records, None)
@@ -432,6 +553,10 @@ def _parse_record(
         problems.append(Problem(where, "missing team"))
     if not metric:
         problems.append(Problem(where, "missing metric"))
+    for field, text in (("team", team), ("metric", metric), ("note", note)):
+        why = unstorable(text)
+        if why:
+            problems.append(Problem(where, f"{field} {why}"))
 
     value, value_problem = parse_value(value_cell, decimal_comma)
     if value_problem:

@@ -30,6 +30,21 @@ def unstorable(value: str) -> str | None:
     return None
 
 
+def bounded_int(raw: str | None, *, default: int, low: int, high: int) -> int:
+    """A whole number from a URL parameter, clamped to low..high; `default` for a blank,
+    malformed or not finite one. Never raises: a shared link is anyone's input
+    ("inf", "1e400", "nan", "3000000", a 10,000-digit number)."""
+    if raw is None or not raw.strip() or len(raw) > 40:
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        return default
+    if not math.isfinite(number):  # float("1e400") is inf
+        return default if math.isnan(number) else (high if number > 0 else low)
+    return min(max(int(number), low), high)
+
+
 def is_record_id(value: object) -> bool:
     return type(value) is int and 0 < value <= LARGEST_ID
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from db.models import AuditEvent, Base
+from db.sessions import check_session
 
 
 def _jsonable(value: Any) -> Any:
@@ -43,7 +44,11 @@ def record_audit(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session's transaction (never committed on its own)."""
+    """Add an audit event to the session's transaction (never committed on its own).
+
+    Every write records one, so this is where a write made in an ended session is
+    refused (SessionEnded rolls the whole transaction back)."""
+    check_session(session, actor)
     event = AuditEvent(
         at=utcnow(),
         actor=actor.username,

@@ -5,9 +5,12 @@ database at once, or refuses and leaves the current database untouched."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -22,8 +25,11 @@ from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from db.audit import record_audit
 from db.engine import is_sqlite, make_engine, read_session, sqlite_path, write_session
+from db.files import PRIVATE_FILE, private_folder
 from db.migrate import backup_sqlite_file, current_revision, head_revision, known_revisions, upgrade
 from db.models import ROLES, Base, Outcome, Team, User, UserTeam
+from db.sessions import check_session, end_sessions
+from db.users import account_problems
 from db.workspace import FORMAT as WORKSPACE_FORMAT
 from db.workspace import export_workspace, write_workspace
 
@@ -105,7 +111,8 @@ def backup(engine: Engine, destination: Path) -> BackupResult:
     live = sqlite_path(engine)
     if live is not None and _same_file(live, destination):
         raise ValidationError(Problem("file", "is the database itself: choose another file"))
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(destination.parent)
+    # mkstemp creates the file 0600, and the backup keeps that mode.
     handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
     os.close(handle)
     partial = Path(name)
@@ -122,6 +129,7 @@ def backup(engine: Engine, destination: Path) -> BackupResult:
                 document = backup_document(session)
             partial.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
             kind = "json"
+        os.chmod(partial, PRIVATE_FILE)
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
@@ -133,6 +141,103 @@ def backup(engine: Engine, destination: Path) -> BackupResult:
 
 def _refuse(message: str) -> ValidationError:
     return ValidationError(Problem("file", message))
+
+
+# Objects SQLite makes by itself; anything else in a backup must be one the migrations made.
+_SQLITE_OWN = ("sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4")
+
+
+def sqlite_schema(connection: sqlite3.Connection) -> dict[str, Any]:
+    """A SQLite database's schema as comparable values: every table's columns (name,
+    declared type, NOT NULL, default, primary key), foreign keys, indexes with their
+    uniqueness and columns, and CHECK constraints' text."""
+    schema: dict[str, Any] = {}
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+        )
+        if name not in _SQLITE_OWN
+    ]
+    for table in tables:
+        quoted = '"' + table.replace('"', '""') + '"'
+        columns = [
+            (name, kind.upper(), bool(notnull), default, pk)
+            for _, name, kind, notnull, default, pk in connection.execute(
+                f"PRAGMA table_info({quoted})"
+            )
+        ]
+        foreign = sorted(
+            (row[2], row[3], row[4], row[6])
+            for row in connection.execute(f"PRAGMA foreign_key_list({quoted})")
+        )
+        indexes = sorted(
+            (
+                bool(unique),
+                tuple(r[2] for r in connection.execute(f'PRAGMA index_info("{name}")')),
+            )
+            for _, name, unique, *_ in connection.execute(f"PRAGMA index_list({quoted})")
+        )
+        sql = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table,)
+        ).fetchone()[0]
+        checks = sorted(" ".join(c.split()) for c in _CHECK.findall(sql or ""))
+        schema[table] = {
+            "columns": columns,
+            "foreign": foreign,
+            "indexes": indexes,
+            "checks": checks,
+        }
+    return schema
+
+
+_CHECK = re.compile(r"CONSTRAINT\s+\S+\s+CHECK\s*\((.*?)\)\s*(?:,|\)\s*$)", re.S | re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def _expected_schema() -> str:
+    """The schema the migrations make at head (a fresh file, built once per process)."""
+    with tempfile.TemporaryDirectory(prefix="outcomes-schema-") as folder:
+        reference = make_engine(f"sqlite:///{Path(folder) / 'reference.db'}")
+        try:
+            upgrade(reference)
+        finally:
+            reference.dispose()
+        connection = sqlite3.connect(Path(folder) / "reference.db")
+        try:
+            return json.dumps(sqlite_schema(connection), sort_keys=True, default=str)
+        finally:
+            connection.close()
+
+
+def check_sqlite_schema(path: Path) -> None:
+    """Refuse a database (a backup upgraded to head) whose schema is not the one the
+    migrations make: other columns, types or constraints break every command later, and
+    a trigger or view runs whatever its author wrote on the next write."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        extra = connection.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY name"
+        ).fetchall()
+        if extra:
+            kind, name = extra[0]
+            raise _refuse(
+                f"holds a {kind} (“{name}”) that Outcome Board never creates: refused, as it "
+                "would run on the next write."
+            )
+        found = sqlite_schema(connection)
+    finally:
+        connection.close()
+    expected = json.loads(_expected_schema())
+    found = json.loads(json.dumps(found, sort_keys=True, default=str))
+    for table in sorted(set(found) | set(expected)):
+        if table not in expected:
+            raise _refuse(f"has a table “{table}” that Outcome Board never creates.")
+        if found.get(table) != expected[table]:
+            raise _refuse(
+                f"has a table “{table}” whose columns or constraints differ from what this "
+                "version of Outcome Board creates."
+            )
 
 
 def check_sqlite_backup(path: Path) -> str:
@@ -186,6 +291,10 @@ def restore(engine: Engine, source: Path, *, actor: Actor) -> RestoreResult:
     how a workspace moves to PostgreSQL with its accounts)."""
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may restore a backup.")
+    with read_session(engine) as session:
+        check_session(session, actor)
+    # Checked now, against the accounts being replaced: the restored ones may not hold it.
+    actor = dataclasses.replace(actor, session_version=None)
     source = Path(source)
     if not source.is_file():
         raise _refuse(f"“{source}” does not exist or is not a file.")
@@ -226,6 +335,8 @@ def _restore_sqlite_file(engine: Engine, source: Path, *, actor: Actor) -> Resto
         staging = make_engine(f"sqlite:///{copy}")
         try:
             upgrade(staging)
+            staging.dispose()
+            check_sqlite_schema(copy)
             if not is_sqlite(engine):
                 with read_session(staging) as session:
                     document = backup_document(session)
@@ -237,6 +348,10 @@ def _restore_sqlite_file(engine: Engine, source: Path, *, actor: Actor) -> Resto
             summary = f"Restored the database from {source.name} (schema {backup_revision})"
             # The audit event goes into the copy, so it arrives with the data at once.
             with write_session(staging) as session:
+                # Every session signed in before the restore ends (a JSON restore's new
+                # accounts get fresh versions as they are created).
+                for user in session.scalars(select(User)):
+                    end_sessions(user)
                 record_audit(
                     session,
                     actor=actor,
@@ -309,6 +424,16 @@ def _users_from(document: dict[str, Any], team_keys: set[str]) -> list[dict[str,
             problems.append(Problem(f"{where}.username", "repeats an earlier user"))
         else:
             seen.add(username.lower())
+        problems.extend(
+            Problem(f"{where}.{p.where}", p.message)
+            for p in account_problems(
+                username=username,
+                display_name=raw.get("display_name"),
+                email=raw.get("email"),
+                password_hash=raw.get("password_hash"),
+            )
+            if p.where != "username" or (isinstance(username, str) and username.strip())
+        )
         if raw.get("role") not in ROLES:
             problems.append(Problem(f"{where}.role", f"must be one of {', '.join(ROLES)}"))
         for name in ("display_name", "email", "password_hash"):
@@ -369,6 +494,7 @@ def _restore_document(
                 failed_attempts=0,
                 lockouts=0,
             )
+            end_sessions(user)  # no session signed in before the restore continues
             session.add(user)
             session.flush()
             session.add_all(UserTeam(user_id=user.id, team_id=team_ids[k]) for k in raw["teams"])

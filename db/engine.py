@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from db.files import private_file
 from db.version import install_version_hooks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,9 @@ BUSY_TIMEOUT_MS = 30_000
 # Execution option that marks a connection as a writer: on SQLite its BEGIN becomes
 # BEGIN IMMEDIATE (FACTS.md: deferred BEGIN makes concurrent read-then-write fail at once).
 WRITE_OPTION = "outcomes_write"
+# A writer whose rows no page shows (sign-in throttling): its commit keeps the data version,
+# so a stream of failed sign-ins cannot empty every process's caches.
+UNSEEN_OPTION = "outcomes_unseen"
 
 
 def database_url() -> str:
@@ -48,12 +52,14 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if not is_sqlite(url):
         engine = create_engine(url, pool_pre_ping=True)
-        install_version_hooks(engine, write_option=WRITE_OPTION)
+        install_version_hooks(engine, write_option=WRITE_OPTION, unseen_option=UNSEEN_OPTION)
         return engine
 
     parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.query.get("mode"):
+        path = Path(parsed.database)
+        if not path.exists():
+            private_file(path)  # 0600 in a 0700 folder; its WAL and -shm follow it
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -74,16 +80,19 @@ def make_engine(url: str | None = None) -> Engine:
         else:
             connection.exec_driver_sql("BEGIN")
 
-    install_version_hooks(engine, write_option=WRITE_OPTION)
+    install_version_hooks(engine, write_option=WRITE_OPTION, unseen_option=UNSEEN_OPTION)
     return engine
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
+def write_session(engine: Engine, *, seen_by_pages: bool = True) -> Iterator[Session]:
     """One write transaction: commits on success, rolls back on any error.
 
-    Every write function runs inside one of these, with its audit event."""
-    writer = engine.execution_options(**{WRITE_OPTION: True})
+    Every write function runs inside one of these, with its audit event. Only a writer of
+    rows no page shows passes `seen_by_pages=False`: its commit leaves the data version
+    (and so every cache) alone."""
+    options = {WRITE_OPTION: True} if seen_by_pages else {WRITE_OPTION: True, UNSEEN_OPTION: True}
+    writer = engine.execution_options(**options)
     with Session(writer, expire_on_commit=False, autoflush=True) as session, session.begin():
         yield session
 

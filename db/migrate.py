@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from db.engine import WRITE_OPTION, sqlite_path
+from db.files import private_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _migrated: set[str] = set()
@@ -63,7 +64,7 @@ def current_revision(engine: Engine) -> str | None:
 def backup_sqlite_file(source: Path, destination: Path) -> Path:
     """Copy a live SQLite database consistently (the online backup API, safe while the
     app writes)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    private_file(destination)  # a copy of every account's hash: 0600 before a page lands
     with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
         src.backup(dst)
     dst.close()

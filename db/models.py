@@ -4,6 +4,7 @@ data valid in the database itself (unique names, foreign keys, CHECKs)."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +31,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def new_session_version() -> int:
+    """A fresh session version: random in the range of a 32-bit INTEGER column."""
+    return secrets.randbelow(2**31 - 2) + 2  # never 1, the value of a new account
+
 
 OUTCOME_STATUSES = ("draft", "active", "closed", "archived")
 TARGET_KINDS = ("increase", "decrease", "maintain")
@@ -376,12 +383,31 @@ class User(Base):
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Changed (to a fresh random value) by a password change, a role change, disabling
+    # and a restore: a session signed in under another value has ended (db.sessions).
+    # Random rather than counted, so that a restored file never brings back the value an
+    # open session holds.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role_known"),
         CheckConstraint("length(trim(username)) > 0", name="username_not_blank"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key (db.sign_in): an account typed from one client
+    address ("pair:..."), a client address ("client:..."), and the whole server
+    ("global"). Unknown usernames are counted like known ones, so a lock reveals nothing."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class UserTeam(Base):

@@ -26,6 +26,7 @@ from core.reading_files import (
     same_value,
     sort_problems,
 )
+from core.validate import unstorable
 from db.audit import record_audit, utcnow
 from db.models import READING_SOURCES, Metric, Reading, Team
 
@@ -218,6 +219,12 @@ def _check(session: Session, rows: Sequence[ReadingRow], replace: bool) -> Impor
             problems.append(
                 Problem(f"row {row.row}", f"value '{row.value}' is not a finite number")
             )
+        # Rows that did not come through the file parser (the API, sync) get its check too:
+        # PostgreSQL refuses a NUL, and the preview must not promise what Import cannot do.
+        for name, text in (("team", row.team), ("metric", row.metric), ("note", row.note)):
+            unfit = unstorable(text)
+            if unfit:
+                problems.append(Problem(f"row {row.row}", f"{name} {unfit}"))
         if metric is not None:
             pair = (metric[0], row.date)
             wanted.add(pair)

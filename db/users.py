@@ -3,6 +3,7 @@ of an account, and the first-admin check. Passwords and hashes never reach the a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
+from argon2 import extract_parameters as argon2_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +21,8 @@ from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.validate import unstorable
 from db.audit import record_audit
-from db.models import ROLES, Team, User, UserTeam
+from db.models import ROLES, SignInThrottle, Team, User, UserTeam
+from db.sessions import check_session, end_sessions
 
 MAX_FAILED_SIGN_INS = 5
 FIRST_LOCK_SECONDS = 60
@@ -125,6 +128,7 @@ def actor_for(session: Session, user: User) -> Actor:
         role=user.role,
         team_ids=frozenset(team_ids),
         display_name=user.display_name or user.username,
+        session_version=user.session_version,
     )
 
 
@@ -189,6 +193,49 @@ def _text_problems(where: str, value: object, max_length: int) -> list[Problem]:
     if len(value) > max_length:
         return [Problem(where, f"is too long (at most {max_length} characters)")]
     return []
+
+
+def username_problems(username: object) -> list[Problem]:
+    """create-user's rule for a username: letters, digits and . _ @ + - (so never a
+    single sign-on guest's "sso:" name, a space or a right-to-left override)."""
+    if not isinstance(username, str) or not username.strip():
+        return [Problem("username", "is required")]
+    username = username.strip()
+    if len(username) > 120 or not USERNAME_PATTERN.match(username):
+        return [Problem("username", "use letters, digits and . _ @ + - (at most 120 characters)")]
+    return []
+
+
+def password_hash_problems(password_hash: object) -> list[Problem]:
+    """A stored hash must be one argon2 reads (a restore must not bring in garbage that
+    fails every sign-in with an error, or another scheme's hash)."""
+    if password_hash is None:
+        return []
+    if not isinstance(password_hash, str) or unstorable(password_hash) or len(password_hash) > 200:
+        return [Problem("password_hash", "must be an argon2 hash")]
+    try:
+        argon2_parameters(password_hash)
+    except InvalidHashError:
+        return [Problem("password_hash", "must be an argon2 hash")]
+    return []
+
+
+def account_problems(
+    *, username: object, display_name: object, email: object, password_hash: object
+) -> list[Problem]:
+    """The account rules of create-user, for accounts that arrive whole (a JSON
+    backup): the same words, fields named as create-user names them."""
+    problems = username_problems(username)
+    problems += _text_problems("display_name", display_name, 120)
+    if email is not None and (
+        not isinstance(email, str)
+        or len(email) > 254
+        or unstorable(email)
+        or not EMAIL_PATTERN.match(email.strip())
+    ):
+        problems.append(Problem("email", "is not an e-mail address"))
+    problems += password_hash_problems(password_hash)
+    return problems
 
 
 def _password_problems(password: str) -> list[Problem]:
@@ -257,14 +304,9 @@ def create_user(
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may create users.")
     problems: list[Problem] = []
+    problems.extend(username_problems(username))
     username = username.strip() if isinstance(username, str) else ""
-    if not username:
-        problems.append(Problem("username", "is required"))
-    elif len(username) > 120 or not USERNAME_PATTERN.match(username):
-        problems.append(
-            Problem("username", "use letters, digits and . _ @ + - (at most 120 characters)")
-        )
-    elif user_by_username(session, username=username) is not None:
+    if not problems and user_by_username(session, username=username) is not None:
         problems.append(Problem("username", f"“{username}” is taken"))
     if role not in ROLES:
         problems.append(Problem("role", f"“{role}” is not one of {', '.join(ROLES)}"))
@@ -341,6 +383,12 @@ def update_user(
         raise ValidationError(problems)
 
     before = _public(session, user)
+    if (role is not None and role != user.role) or (active is not None and active != user.active):
+        # A demoted or disabled account's open sessions end now. The actor's own session
+        # is checked first, as the audit event would check it after the change.
+        check_session(session, actor)
+        actor = dataclasses.replace(actor, session_version=None)
+        end_sessions(user)
     if role is not None:
         user.role = role
     if display_name is not None:
@@ -381,7 +429,17 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
     if problems:
         raise ValidationError(problems)
     before = _public(session, user)
+    # A new password signs out every session of the account, the changer's own too when
+    # it is theirs; their own session is checked first, before its version changes.
+    check_session(session, actor)
+    actor = dataclasses.replace(actor, session_version=None)
     user.password_hash = hash_password(password)
+    end_sessions(user)
+    # Lift every client's sign-in lock on the account (db.sign_in's "pair:CLIENT:NAME").
+    name = user.username.lower()
+    for row in session.scalars(select(SignInThrottle).where(SignInThrottle.key.like("pair:%"))):
+        if row.key.endswith(f":{name}"):
+            session.delete(row)
     user.failed_attempts = 0
     user.lockouts = 0
     user.locked_until = None

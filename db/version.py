@@ -98,9 +98,10 @@ def bump_data_version(dbapi_connection: Any, dialect_name: str) -> None:
         cursor.close()
 
 
-def install_version_hooks(engine: Engine, *, write_option: str) -> None:
+def install_version_hooks(engine: Engine, *, write_option: str, unseen_option: str) -> None:
     """Make every committed write transaction on `engine` change the data version;
-    `write_option` is the execution option that marks a writer connection."""
+    `write_option` is the execution option that marks a writer connection, `unseen_option`
+    one whose writes no page shows (it never bumps)."""
 
     @event.listens_for(engine, "after_cursor_execute")
     def _note_write(  # type: ignore[no-untyped-def]
@@ -115,7 +116,10 @@ def install_version_hooks(engine: Engine, *, write_option: str) -> None:
     @event.listens_for(engine, "commit")
     def _bump(connection: Connection) -> None:
         changed = connection.info.pop(_CHANGED, False)
-        if changed or connection.get_execution_options().get(write_option):
+        options = connection.get_execution_options()
+        if options.get(unseen_option):
+            return
+        if changed or options.get(write_option):
             bump_data_version(connection.connection.dbapi_connection, connection.dialect.name)
 
     @event.listens_for(engine, "rollback")

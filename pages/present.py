@@ -13,7 +13,7 @@ from core.inspect_adapt import inspect_and_adapt
 from core.model import PIStatus, TeamStatus
 from ui import reads, state
 from ui.filters import parse_as_of
-from ui.frame import page_frame
+from ui.frame import page_frame, recheck_frame
 from ui.inspect_adapt import inspect_adapt_slide
 from ui.iterations import present_goal
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
@@ -123,6 +123,7 @@ def train_slide(pi_status: PIStatus) -> None:
 
 @st.fragment(run_every=interval)
 def slide_show() -> None:
+    recheck_frame(frame)  # after a sign-out, a fragment rerun must not draw slides
     now = time.monotonic()
     shown_at = st.session_state.get("present.shown_at")
     paused = st.session_state.get(state.PRESENT_PAUSED, False)

@@ -42,6 +42,10 @@ from ui.frame import Frame, page_frame, shared_query_params
 frame = page_frame("record")
 
 PREVIEW_LIMIT = 1_000  # good rows shown in an import preview; bad rows are always all shown
+# A checked file is kept in session state (so a rerun does not parse it again) only up to
+# this many rows: a session holds it while the tab stays open, and a 1M-row CSV held
+# 1.2 GB. A larger file (at most core.reading_files.MAX_ROWS) is parsed again per rerun.
+KEEP_CHECKED_ROWS = 20_000
 RELEASE_LABELS = {
     "name": "Release name",
     "date": "Release date",
@@ -261,7 +265,10 @@ def import_section(frame: Frame, team: TeamInfo) -> None:
         with read_session(frame.engine) as session:
             plan = check_readings(session, rows=parsed.rows, replace=replace)
         cached = ((uploaded.file_id, replace), parsed, plan)
-        st.session_state[cache_key] = cached
+        if parsed.data_rows <= KEEP_CHECKED_ROWS:
+            st.session_state[cache_key] = cached
+        else:
+            st.session_state.pop(cache_key, None)
     _, parsed, plan = cached
     preview, file_problems = import_preview(
         parsed, plan, lambda team_id: can_edit_team(frame.actor, team_id)

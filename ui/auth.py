@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from db.engine import read_session, write_session
+from db.engine import read_session
 from ui import state
 
 # Prefix of the username of a single sign-on visitor without an account. No account can
@@ -139,9 +139,12 @@ def _refreshed(engine: Engine, actor: Actor) -> Actor | None:
     with read_session(engine) as session:
         user = user_by_username(session, username=actor.username)
         if user is None:
-            return actor
+            # A signed-in session whose account is gone (a restore without it) has ended.
+            return None if actor.session_version is not None else actor
         if not user.active:
             return None
+        if actor.session_version is not None and user.session_version != actor.session_version:
+            return None  # password, role or active flag changed, or a restore: sign in again
         return actor_for(session, user)
 
 
@@ -219,10 +222,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def client_address() -> str | None:
+    """The address of the browser this run serves (st.context), for sign-in throttling;
+    None without one (AppTest, or a server that does not know it)."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser behind this run
+        return None
+    # Only a real address: AppTest's context answers with a mock object.
+    return address[:100] if isinstance(address, str) and address else None
+
+
 def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
     """Username and password form (plus single sign-on and, while no admin exists,
     first-time setup); a successful sign-in lasts the browser session."""
-    from db.users import authenticate
+    from db.sign_in import sign_in
     from ui.setup import setup_form
 
     in_sidebar = key == "sign_in_sidebar"
@@ -231,8 +245,13 @@ def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        with write_session(engine) as session:
-            result = authenticate(session, username=username.strip(), password=password, now=_now())
+        result = sign_in(
+            engine,
+            username=username.strip(),
+            password=password,
+            client=client_address(),
+            now=_now(),
+        )
         if result.ok and result.actor is not None:
             st.session_state[state.ACTOR] = result.actor
             st.rerun()

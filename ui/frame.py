@@ -126,6 +126,16 @@ def page_frame(page_key: str) -> Frame:
     return Frame(engine=engine, actor=actor, page=spec)
 
 
+def recheck_frame(frame: Frame) -> None:
+    """Call first in a fragment: a fragment rerun (a timer tick, or one a client forges)
+    runs only the fragment, not the page's frame, so the sign-in (and whether this
+    visitor may still see the page) is checked again here; when anything changed, the
+    whole page reruns through its frame, which decides what to show."""
+    actor = current_actor(frame.engine)
+    if actor != frame.actor or (not public_read() and not actor.signed_in):
+        st.rerun(scope="app")
+
+
 def _sidebar(engine: Engine, actor: Actor) -> None:
     params = shared_query_params()
     with st.sidebar:

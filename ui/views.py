@@ -29,6 +29,7 @@ from core.model import (
     TeamInfo,
     TeamStatus,
 )
+from core.validate import bounded_int
 from db.engine import write_session
 from db.writes import DuplicateSubmission, claim_submission, score_outcome
 from ui import reads
@@ -568,7 +569,8 @@ def evidence_columns(
     decimals = metric.decimals if metric else 1
 
     def value(number: float | None) -> str:
-        return format_value(number, unit, decimals)
+        # st.metric renders its value as Markdown, and the unit is an editor's text.
+        return escape_markdown(format_value(number, unit, decimals))
 
     if evidence.release_name and evidence.release_date:
         st.caption(
@@ -701,6 +703,9 @@ def score_form(
 # ---------------------------------------------------------------- presentation
 
 PRESENT_MIN_INTERVAL = 3
+# Above this the browser's timer overflows (about 24.8 days, 2**31 ms) and fires at once:
+# a shared link could make every open presentation rerun in a loop.
+PRESENT_MAX_INTERVAL = 3600
 PRESENT_DEFAULT_INTERVAL = 15
 
 # A constant (no user text ever goes in here): big type and high contrast, readable from
@@ -723,12 +728,10 @@ PRESENT_CSS = """<style>
 
 
 def present_interval(raw: str | None) -> int:
-    """Seconds per slide from `interval=`: default 15, below 3 raised to 3."""
-    try:
-        seconds = int(float(raw)) if raw else PRESENT_DEFAULT_INTERVAL
-    except ValueError:
-        seconds = PRESENT_DEFAULT_INTERVAL
-    return max(seconds, PRESENT_MIN_INTERVAL)
+    """Seconds per slide from `interval=`: default 15, held to 3..3600."""
+    return bounded_int(
+        raw, default=PRESENT_DEFAULT_INTERVAL, low=PRESENT_MIN_INTERVAL, high=PRESENT_MAX_INTERVAL
+    )
 
 
 # ---------------------------------------------------------------- charts

@@ -81,7 +81,11 @@ def test_right_password_signs_in_as_the_accounts_actor(
 
     assert result.ok
     assert result.actor == Actor(
-        username="ana", role="editor", team_ids=frozenset({teams["CHK"]}), display_name="Ana Lima"
+        username="ana",
+        role="editor",
+        team_ids=frozenset({teams["CHK"]}),
+        display_name="Ana Lima",
+        session_version=1,  # a new account's; db.sessions
     )
 
 

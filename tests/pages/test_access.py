@@ -24,7 +24,7 @@ import db.users
 from core.access import Actor
 from db.engine import make_engine, read_session, write_session
 from db.migrate import upgrade
-from db.models import Team, User
+from db.models import SignInThrottle, Team, User
 from db.users import create_user
 from tests.conftest import DEMO_TODAY
 from ui import state
@@ -271,11 +271,10 @@ def test_repeated_wrong_passwords_lock_the_account_then_it_opens_again(demo: Dem
     assert _signed_in_as(at) is None
     assert re.fullmatch(r"Too many attempts: try again in \d+ s", at.error[0].value)
 
-    # The lock runs out (moved into the past rather than waiting a minute).
+    # The lock runs out (moved into the past rather than waiting a minute). It is this
+    # client's lock on the account (db.sign_in), not the account's.
     with write_session(demo.engine) as session:
-        session.execute(
-            update(User).where(User.username == "ed").values(locked_until=dt.datetime(2000, 1, 1))
-        )
+        session.execute(update(SignInThrottle).values(locked_until=dt.datetime(2000, 1, 1)))
     _sign_in(at, "ed", PASSWORD)
     assert _signed_in_as(at) == "ed"
 
@@ -326,7 +325,7 @@ def test_passwords_are_never_stored_or_logged_in_clear(
     for _ in range(5):
         _sign_in(at, "ed", PASSWORD[::-1])  # a lockout writes an audit event
     with write_session(demo.engine) as session:
-        session.execute(update(User).values(locked_until=None))
+        session.execute(update(SignInThrottle).values(locked_until=None))  # db.sign_in
     _sign_in(at, "ed", PASSWORD)
     assert _signed_in_as(at) == "ed"
 

@@ -31,6 +31,7 @@ from db import edit_queries, users
 from db.engine import PROJECT_ROOT, is_sqlite, make_engine, read_session, sqlite_path, write_session
 from db.migrate import alembic_config, current_revision, head_revision, upgrade
 from db.models import Base, Metric, Reading
+from db.sign_in import sign_in
 from db.writes import ReadingEntry, record_readings
 from manage import cli
 from seed.demo import load_demo
@@ -75,6 +76,8 @@ def workspace_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 team_keys=["CHK"],
                 email="eli@example.org",
             )
+        # A failed sign-in fills sign_in_throttle.
+        sign_in(engine, username="ana", password="wrong", client="10.0.0.1", now=dt.datetime.now())
         for number, metric_id in enumerate(_metric_ids(engine)[:5]):
             with write_session(engine) as session:
                 record_readings(
