@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.checks import OUTCOME_MESSAGES, TEAM_MESSAGES
-from core.explain import fmt_date, plural
+from core.explain import plural
+from core.format import short_day_text
 from core.model import (
     HEALTH_ORDER,
     HEALTH_WORDS,
@@ -278,7 +279,7 @@ def _band(band: str | None) -> str:
 def _day(iso: str | None, reference: dt.date | None = None) -> str:
     if not iso:
         return "–"
-    return fmt_date(dt.date.fromisoformat(iso), reference)
+    return short_day_text(dt.date.fromisoformat(iso), reference)
 
 
 def _percent_text(percent: float | None) -> str:
@@ -404,7 +405,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     verdicts = Counter(h["verdict"] for o in all_outcomes for h in o["hypotheses"])
 
     lines = [f"# Outcome report: {md_text(report['pi'])}", ""]
-    subtitle = [f"As of {fmt_date(as_of)} {as_of.year}"]
+    subtitle = [f"As of {short_day_text(as_of)} {as_of.year}"]
     if report.get("start"):
         start, end = report["start"], report["end"]
         subtitle.append(f"PI from {_day(start, as_of)} to {_day(end, as_of)}")
