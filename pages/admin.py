@@ -65,20 +65,16 @@ def trains_tab(frame: Frame) -> None:
     with st.form(form.form_key):
         name = st.text_input("Name", key=form.field("name", ""))
         submitted = st.form_submit_button("Save train" if record else "Add train", type="primary")
-    update = KeyedWrite(
-        update_train, actor=frame.actor, train_id=form.record_id, expected_version=form.version
+    form.actions(
+        submitted,
+        {"name": name},
+        create=KeyedWrite(create_train, actor=frame.actor, name=name),
+        update=form.update_write(update_train, "train_id", actor=frame.actor),
+        created=lambda t: f"Added train {t.name}.",
+        saved=lambda t: f"Saved train {t.name}.",
+        archive="train",
+        archived=bool(form.values.get("archived")),
     )
-    if submitted:
-        form.submit(
-            {"name": name},
-            create=KeyedWrite(create_train, actor=frame.actor, name=name),
-            update=update,
-            created=lambda t: f"Added train {t.name}.",
-            saved=lambda t: f"Saved train {t.name}.",
-        )
-    form.show_status()
-    if record is not None:
-        form.archive_button(noun="train", archived=bool(record["archived"]), archive=update)
 
 
 # ---------------------------------------------------------------- teams
@@ -118,20 +114,14 @@ def teams_tab(frame: Frame) -> None:
         active = b.checkbox("Active", key=form.field("active", True))
         submitted = st.form_submit_button("Save team" if record else "Add team", type="primary")
     fields = {"name": name, "key": key, "train_id": train_id, "active": active}
-    if submitted:
-        form.submit(
-            fields,
-            create=KeyedWrite(create_team, actor=frame.actor, **fields),
-            update=KeyedWrite(
-                update_team,
-                actor=frame.actor,
-                team_id=form.record_id,
-                expected_version=form.version,
-            ),
-            created=lambda t: f"Added team {t.name} ({t.key}).",
-            saved=lambda t: f"Saved team {t.name}.",
-        )
-    form.show_status()
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(create_team, actor=frame.actor, **fields),
+        update=form.update_write(update_team, "team_id", actor=frame.actor),
+        created=lambda t: f"Added team {t.name} ({t.key}).",
+        saved=lambda t: f"Saved team {t.name}.",
+    )
 
 
 def train_select(where: Any, form: RecordForm, trains: list[EditRecord]) -> int | None:
@@ -179,17 +169,14 @@ def pis_tab(frame: Frame) -> None:
         end = b.date_input("End date", key=form.field("end_date"), format="YYYY-MM-DD")
         submitted = st.form_submit_button("Save PI" if record else "Add PI", type="primary")
     fields = {"name": name, "train_id": train_id, "start_date": start, "end_date": end}
-    if submitted:
-        form.submit(
-            fields,
-            create=KeyedWrite(create_pi, actor=frame.actor, **fields),
-            update=KeyedWrite(
-                update_pi, actor=frame.actor, pi_id=form.record_id, expected_version=form.version
-            ),
-            created=lambda p: f"Added {p.name}.",
-            saved=lambda p: f"Saved {p.name}.",
-        )
-    form.show_status()
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(create_pi, actor=frame.actor, **fields),
+        update=form.update_write(update_pi, "pi_id", actor=frame.actor),
+        created=lambda p: f"Added {p.name}.",
+        saved=lambda p: f"Saved {p.name}.",
+    )
 
 
 # ---------------------------------------------------------------- metrics

@@ -405,6 +405,35 @@ class RecordForm(FormState):
         `default`) until the user changes it."""
         return self.init(name, self.values.get(name, default))
 
+    def update_write(
+        self, function: Callable[..., T], id_argument: str, **arguments: Any
+    ) -> KeyedWrite[T]:
+        """`function` on this form's record (`id_argument`: its id), checked against the
+        version the form opened."""
+        return KeyedWrite(
+            function, **{id_argument: self.record_id}, expected_version=self.version, **arguments
+        )
+
+    def actions(
+        self,
+        submitted: bool,
+        fields: Mapping[str, Any],
+        *,
+        create: KeyedWrite[T],
+        update: KeyedWrite[T],
+        created: str | Callable[[T], str],
+        saved: str | Callable[[T], str],
+        archive: str = "",
+        archived: bool = False,
+    ) -> None:
+        """Everything after a form's fields: submit when `submitted`, the status, and for a
+        record being edited the archive (or restore) button of `archive`, its noun."""
+        if submitted:
+            self.submit(fields, create=create, update=update, created=created, saved=saved)
+        self.show_status()
+        if archive and self.record is not None:
+            self.archive_button(noun=archive, archived=archived, archive=update)
+
     def submit(
         self,
         fields: Mapping[str, Any],
@@ -621,20 +650,16 @@ def metric_form(
         "decimals": decimals,
         "leading": leading,
     }
-    update = KeyedWrite(
-        update_metric, actor=frame.actor, metric_id=form.record_id, expected_version=form.version
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(create_metric, actor=frame.actor, team_id=team_id, **fields),
+        update=form.update_write(update_metric, "metric_id", actor=frame.actor),
+        created=lambda m: f"Added metric {m.name} to {team_name}.",
+        saved=lambda m: f"Saved metric {m.name}.",
+        archive="metric",
+        archived=bool(form.values.get("archived")),
     )
-    if submitted:
-        form.submit(
-            fields,
-            create=KeyedWrite(create_metric, actor=frame.actor, team_id=team_id, **fields),
-            update=update,
-            created=lambda m: f"Added metric {m.name} to {team_name}.",
-            saved=lambda m: f"Saved metric {m.name}.",
-        )
-    form.show_status()
-    if record is not None:
-        form.archive_button(noun="metric", archived=bool(record.get("archived")), archive=update)
 
 
 # ---------------------------------------------------------------- scoring (review page)

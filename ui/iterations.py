@@ -286,12 +286,8 @@ def goal_form(
                     today=today,
                     **fields,
                 ),
-                update=KeyedWrite(
-                    iterations.update_iteration_goal,
-                    actor=frame.actor,
-                    goal_id=form.record_id,
-                    expected_version=form.version,
-                    today=today,
+                update=form.update_write(
+                    iterations.update_iteration_goal, "goal_id", actor=frame.actor, today=today
                 ),
                 created=lambda made: _created(made, iteration),
                 saved=f"Saved the goal for {iteration.name}.",
@@ -415,22 +411,14 @@ def iteration_form(frame: Frame, pi: EditRecord, records: list[EditRecord]) -> N
             "Save iteration" if record else "Add iteration", type="primary"
         )
     fields = {"name": name, "start_date": start, "end_date": end}
-    if submitted:
-        form.submit(
-            fields,
-            create=KeyedWrite(
-                iterations.create_iteration, actor=frame.actor, pi_id=pi.id, **fields
-            ),
-            update=KeyedWrite(
-                iterations.update_iteration,
-                actor=frame.actor,
-                iteration_id=form.record_id,
-                expected_version=form.version,
-            ),
-            created=lambda i: f"Added {i.name}.",
-            saved=lambda i: f"Saved {i.name}.",
-        )
-    form.show_status()
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(iterations.create_iteration, actor=frame.actor, pi_id=pi.id, **fields),
+        update=form.update_write(iterations.update_iteration, "iteration_id", actor=frame.actor),
+        created=lambda i: f"Added {i.name}.",
+        saved=lambda i: f"Saved {i.name}.",
+    )
     if record is not None and st.button(
         "Delete this iteration",
         icon=":material/delete:",
@@ -440,12 +428,7 @@ def iteration_form(frame: Frame, pi: EditRecord, records: list[EditRecord]) -> N
         save(
             frame,
             form,
-            KeyedWrite(
-                iterations.delete_iteration,
-                actor=frame.actor,
-                iteration_id=record.id,
-                expected_version=form.version,
-            ),
+            form.update_write(iterations.delete_iteration, "iteration_id", actor=frame.actor),
             success=f"Deleted {record['name']}.",
             labels=LABELS_HERE,
         )

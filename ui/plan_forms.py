@@ -120,12 +120,7 @@ def outcome_editor(
             "parent_id": parent_id,
             "status": status,
         }
-        update = KeyedWrite(
-            update_outcome,
-            actor=frame.actor,
-            outcome_id=form.record_id,
-            expected_version=form.version,
-        )
+        update = form.update_write(update_outcome, "outcome_id", actor=frame.actor)
         save_column, archive_column = st.columns([1, 1])
         if save_column.button(
             "Save outcome" if record else "Create outcome",
@@ -151,12 +146,7 @@ def outcome_editor(
                 form.archive_button(
                     noun="outcome",
                     archived=form.values.get("status") == "archived",
-                    archive=KeyedWrite(
-                        archive_outcome,
-                        actor=frame.actor,
-                        outcome_id=form.record_id,
-                        expected_version=form.version,
-                    ),
+                    archive=form.update_write(archive_outcome, "outcome_id", actor=frame.actor),
                     restore=update.bind(status="draft"),
                 )
     with right:
@@ -287,20 +277,15 @@ def target_form(
         "band_low": band_low,
         "band_high": band_high,
     }
-    update = KeyedWrite(
-        update_target, actor=frame.actor, target_id=form.record_id, expected_version=form.version
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(add_target, actor=frame.actor, outcome_id=outcome.id, **fields),
+        update=form.update_write(update_target, "target_id", actor=frame.actor),
+        created="Added the target.",
+        saved="Saved the target.",
+        archive="target",
     )
-    if submitted:
-        form.submit(
-            fields,
-            create=KeyedWrite(add_target, actor=frame.actor, outcome_id=outcome.id, **fields),
-            update=update,
-            created="Added the target.",
-            saved="Saved the target.",
-        )
-    form.show_status()
-    if record is not None:
-        form.archive_button(noun="target", archived=False, archive=update)
 
 
 def metric_choices(record: EditRecord | None, metrics: list[EditRecord]) -> dict[int, str]:
@@ -402,20 +387,12 @@ def hypothesis_form(
         "release_id": release_id,
         "window_days": window_days,
     }
-    update = KeyedWrite(
-        update_hypothesis,
-        actor=frame.actor,
-        hypothesis_id=form.record_id,
-        expected_version=form.version,
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(add_hypothesis, actor=frame.actor, outcome_id=outcome.id, **fields),
+        update=form.update_write(update_hypothesis, "hypothesis_id", actor=frame.actor),
+        created="Added the hypothesis.",
+        saved="Saved the hypothesis.",
+        archive="hypothesis",
     )
-    if submitted:
-        form.submit(
-            fields,
-            create=KeyedWrite(add_hypothesis, actor=frame.actor, outcome_id=outcome.id, **fields),
-            update=update,
-            created="Added the hypothesis.",
-            saved="Saved the hypothesis.",
-        )
-    form.show_status()
-    if record is not None:
-        form.archive_button(noun="hypothesis", archived=False, archive=update)
