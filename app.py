@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.format import day_text, format_percent
 from ui import reads
-from ui.frame import page_frame
-from ui.iterations import overview_goal_count
-from ui.text import safe_url
-from ui.theme import HEALTH_ORDER, VERDICT_ORDER
-from ui.views import (
+from ui.cards import contributor_links, no_data_message, tile
+from ui.filters import filter_row, page_params, pi_caption, title_row
+from ui.format import (
     band_badge_md,
-    contributor_links,
     count_badges_md,
-    day_text,
-    escape_markdown,
-    filter_row,
     health_badge_md,
     health_counts,
     mean_progress,
-    no_data_message,
-    page_params,
-    percent_text,
-    pi_caption,
     predictability_text,
-    tile,
-    title_row,
     verdict_counts,
 )
+from ui.frame import page_frame
+from ui.iterations import overview_goal_count
+from ui.text import escape_markdown, safe_url
+from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 
 frame = page_frame("overview")
 
@@ -90,7 +83,7 @@ with columns[2]:
     on_time = int((~metrics["stale"]).sum()) if total else 0
     tile(
         "Metrics on time",
-        percent_text(on_time / total) if total else "—",
+        format_percent(on_time / total) if total else "—",
         f"{on_time} of {total} metrics read within their update interval."
         if total
         else "No metrics yet.",
@@ -140,7 +133,7 @@ else:
         if progress is None:
             row[2].caption("no measured target yet")
         else:
-            row[2].progress(progress, text=percent_text(progress))
+            row[2].progress(progress, text=format_percent(progress))
         p = team.predictability
         row[3].markdown(escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored)))
         row[4].markdown(escape_markdown(day_text(last_update.get(team.team.id))))
@@ -150,7 +143,7 @@ if status.train_outcomes:
     for outcome in status.train_outcomes:
         line = st.columns([1, 1, 5], vertical_alignment="center")
         line[0].markdown(health_badge_md(outcome.health), help=escape_markdown(outcome.reason))
-        line[1].markdown(escape_markdown(percent_text(outcome.progress)))
+        line[1].markdown(escape_markdown(format_percent(outcome.progress)))
         line[2].page_link(
             "pages/outcome.py",
             label=f"{escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}",

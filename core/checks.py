@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 
-from core.explain import fmt_date, fmt_value
+from core.format import format_value, short_day_text
 from core.model import Check, MetricInfo, OutcomeSpec, TargetSpec
 
 OUTPUT_VERBS: tuple[str, ...] = (
@@ -90,10 +90,10 @@ def rewrite_suggestion(
         when = target.target_date or pi_end
         verb = "Increase" if target.target > target.baseline else "Reduce"
         text = (
-            f"{verb} {metric.name} from {fmt_value(target.baseline, metric.decimals, metric.unit)}"
-            f" to {fmt_value(target.target, metric.decimals, metric.unit)}"
+            f"{verb} {metric.name} from {format_value(target.baseline, metric.unit, metric.decimals)}"
+            f" to {format_value(target.target, metric.unit, metric.decimals)}"
         )
-        return f"{text} by {fmt_date(when)}" if when else text
+        return f"{text} by {short_day_text(when)}" if when else text
     return REWRITE_TEMPLATE
 
 

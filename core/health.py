@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from core.explain import fmt_date, fmt_percent, fmt_value, plural
+from core.explain import plural
+from core.format import format_percent, format_value, short_day_text
 from core.model import (
     HEALTH_ORDER,
     HEALTH_WORDS,
@@ -39,11 +40,13 @@ def _pace(
     ref: dt.date,
     target_date: dt.date,
 ) -> str:
-    text = f"{fmt_percent(progress_raw)} of the way"
+    text = f"{format_percent(progress_raw)} of the way"
     if expected is not None:
-        text += f" at {fmt_percent(expected)} of the time"
+        text += f" at {format_percent(expected)} of the time"
     if forecast is not None:
-        text += f"; forecast reaches {fmt_percent(forecast)} by {fmt_date(target_date, ref)}"
+        text += (
+            f"; forecast reaches {format_percent(forecast)} by {short_day_text(target_date, ref)}"
+        )
     return text
 
 
@@ -75,8 +78,15 @@ def target_health(
     (on_track, at_risk, off_track) gives way to `stale`."""
     if latest_date is None:
         if baseline_date is not None and as_of < baseline_date:
-            return "no_data", f"the baseline date {fmt_date(baseline_date, as_of)} is still ahead"
-        since = f" since the baseline on {fmt_date(baseline_date, as_of)}" if baseline_date else ""
+            return (
+                "no_data",
+                f"the baseline date {short_day_text(baseline_date, as_of)} is still ahead",
+            )
+        since = (
+            f" since the baseline on {short_day_text(baseline_date, as_of)}"
+            if baseline_date
+            else ""
+        )
         return "no_data", f"no reading{since} yet"
     if progress_raw is None:
         # A reading exists but the baseline or target is unknown: nothing to measure.
@@ -84,7 +94,7 @@ def target_health(
 
     age = (as_of - latest_date).days
     stale_reason = (
-        f"last reading on {fmt_date(latest_date, as_of)} is {plural(age, 'day')} old, "
+        f"last reading on {short_day_text(latest_date, as_of)} is {plural(age, 'day')} old, "
         f"more than the {update_interval_days}-day update interval"
     )
     after_target = as_of > target_date
@@ -96,20 +106,23 @@ def target_health(
         where = f"inside the band {band_text}" if inside else f"outside the band {band_text}"
         if after_target:
             if inside:
-                return "achieved", f"{where} after the target date {fmt_date(target_date, as_of)}"
-            return "missed", f"{where} after the target date {fmt_date(target_date, as_of)}"
+                return (
+                    "achieved",
+                    f"{where} after the target date {short_day_text(target_date, as_of)}",
+                )
+            return "missed", f"{where} after the target date {short_day_text(target_date, as_of)}"
         return ("on_track" if inside else "off_track"), where
 
     if progress_raw >= 1.0 - EPSILON:
-        reached = f"target reached, {fmt_percent(progress_raw)} of the way"
+        reached = f"target reached, {format_percent(progress_raw)} of the way"
         if age > update_interval_days:
             # The spec ranks a reached target above staleness; the reason still says so.
             reached += f" (last reading {plural(age, 'day')} old)"
         return "achieved", reached
     if after_target:
         return "missed", (
-            f"{fmt_percent(progress_raw)} of the way when the target date "
-            f"{fmt_date(target_date, as_of)} passed"
+            f"{format_percent(progress_raw)} of the way when the target date "
+            f"{short_day_text(target_date, as_of)} passed"
         )
     if age > update_interval_days:
         return "stale", stale_reason
@@ -171,11 +184,11 @@ def evaluate_target(
     band_text = ""
     if spec.band_low is not None and spec.band_high is not None:
         band_text = (
-            f"{fmt_value(spec.band_low, metric.decimals)}–"
-            f"{fmt_value(spec.band_high, metric.decimals, metric.unit)}"
+            f"{format_value(spec.band_low, decimals=metric.decimals)}–"
+            f"{format_value(spec.band_high, metric.unit, metric.decimals)}"
         )
         if current is not None:
-            band_text = f"{band_text} at {fmt_value(current, metric.decimals, metric.unit)}"
+            band_text = f"{band_text} at {format_value(current, metric.unit, metric.decimals)}"
     health, reason = target_health(
         kind=spec.kind,
         as_of=as_of,

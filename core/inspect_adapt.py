@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.explain import fmt_signed
+from core.format import format_signed
 from core.model import HypothesisVerdict, PISnapshot, PIStatus
 
 # Group codes in the order they are shown: what waits for a decision comes first.
@@ -143,11 +143,11 @@ def effect_text(row: InspectRow) -> str:
     figures = row.figures
     if figures.effect is None:
         return "—"
-    text = fmt_signed(figures.effect, row.decimals, row.unit)
+    text = format_signed(figures.effect, row.unit, row.decimals)
     if figures.interval is not None:
         low, high = figures.interval
         text += (
-            f" (95% interval {fmt_signed(low, row.decimals, row.unit)} to "
-            f"{fmt_signed(high, row.decimals, row.unit)})"
+            f" (95% interval {format_signed(low, row.unit, row.decimals)} to "
+            f"{format_signed(high, row.unit, row.decimals)})"
         )
     return text

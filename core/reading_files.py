@@ -159,7 +159,7 @@ def same_value(a: float, b: float) -> bool:
     return a == b or math.isclose(a, b, rel_tol=1e-15, abs_tol=0.0)
 
 
-def format_value(value: float) -> str:
+def exact_text(value: float) -> str:
     """A reading value as text that reads back as the same float: 3 (not 3.0), 2.5, 1e-07."""
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -821,7 +821,7 @@ def readings_to_csv(df: pd.DataFrame) -> bytes:
                 escape_formula(team),
                 escape_formula(metric),
                 date.isoformat(),
-                format_value(value),
+                exact_text(value),
                 escape_formula(note),
             ]
         )

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.checks import OUTCOME_MESSAGES, TEAM_MESSAGES
-from core.explain import fmt_date, plural
+from core.explain import plural
+from core.format import NO_VALUE, format_percent, short_day_text
 from core.model import (
     HEALTH_ORDER,
     HEALTH_WORDS,
@@ -257,32 +258,29 @@ def md_text(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
 
 
-def _pct(fraction: float | None) -> str:
-    return "–" if fraction is None else f"{fraction * 100:.0f}%"
-
-
 def _num(value: float | None) -> str:
     if value is None:
-        return "–"
+        return NO_VALUE
     return f"{value:g}"
 
 
 def _health(word: str | None) -> str:
-    return HEALTH_WORDS.get(word or "", word or "–")
+    return HEALTH_WORDS.get(word or "", word or NO_VALUE)
 
 
 def _band(band: str | None) -> str:
-    return PREDICTABILITY_BANDS.get(band or "", "–")
+    return PREDICTABILITY_BANDS.get(band or "", NO_VALUE)
 
 
 def _day(iso: str | None, reference: dt.date | None = None) -> str:
     if not iso:
-        return "–"
-    return fmt_date(dt.date.fromisoformat(iso), reference)
+        return NO_VALUE
+    return short_day_text(dt.date.fromisoformat(iso), reference)
 
 
 def _percent_text(percent: float | None) -> str:
-    return "–" if percent is None else f"{percent:.1f}%"
+    """Predictability, reported in percent to a tenth (92.3)."""
+    return format_percent(None if percent is None else percent / 100, 1)
 
 
 def _health_mix(outcomes: list[dict[str, Any]]) -> str:
@@ -300,7 +298,7 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
     lines = [f"### {md_text(outcome['key'])}: {md_text(outcome['title'])}", ""]
     facts = [
         f"**{_health(outcome['health'])}**",
-        f"progress {_pct(outcome['progress'])}",
+        f"progress {format_percent(outcome['progress'])}",
         "committed" if outcome["committed"] else "uncommitted",
     ]
     if "planned_bv" in outcome:
@@ -322,7 +320,7 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
         lines += ["", f"{source}:", ""]
         lines += [
             f"- {md_text(c['key'])}: {md_text(c['title'])} ({_health(c['health'])}, "
-            f"progress {_pct(c['progress'])})"
+            f"progress {format_percent(c['progress'])})"
             for c in outcome["contributors"]
         ]
     if outcome.get("flag"):
@@ -341,8 +339,8 @@ def _outcome_markdown(outcome: dict[str, Any], as_of: dt.date) -> list[str]:
                 goal = f"{_num(t['band_low'])}–{_num(t['band_high'])}"
             row = (
                 f"| {md_text(t['metric'])} | {t['kind']} | {_num(t['baseline'])} | {goal} | "
-                f"{_num(t['current'])} | {_pct(t['progress'])} | {_pct(t['expected'])} | "
-                f"{_pct(t['forecast'])} | {_health(t['health'])} |"
+                f"{_num(t['current'])} | {format_percent(t['progress'])} | {format_percent(t['expected'])} | "
+                f"{format_percent(t['forecast'])} | {_health(t['health'])} |"
             )
             if with_reason:
                 row += f" {md_text(t.get('reason', ''))} |"
@@ -404,7 +402,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     verdicts = Counter(h["verdict"] for o in all_outcomes for h in o["hypotheses"])
 
     lines = [f"# Outcome report: {md_text(report['pi'])}", ""]
-    subtitle = [f"As of {fmt_date(as_of)} {as_of.year}"]
+    subtitle = [f"As of {short_day_text(as_of)} {as_of.year}"]
     if report.get("start"):
         start, end = report["start"], report["end"]
         subtitle.append(f"PI from {_day(start, as_of)} to {_day(end, as_of)}")
@@ -442,7 +440,7 @@ def report_markdown(report: dict[str, Any]) -> str:
             percent += f" ({_band(p['band'])})"
         lines.append(
             f"| {md_text(team['team'])} | {len(team['outcomes'])} | "
-            f"{_health_mix(team['outcomes'])} | {_pct(_mean_progress(team['outcomes']))} | "
+            f"{_health_mix(team['outcomes'])} | {format_percent(_mean_progress(team['outcomes']))} | "
             f"{percent} |"
         )
     lines.append("")

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from scipy import special
 
-from core.explain import fmt_date, fmt_signed, fmt_value, plural
+from core.explain import plural
+from core.format import format_signed, format_value, short_day_text
 from core.model import HypothesisEvidence, HypothesisSpec, HypothesisVerdict, ReadingPoint
 
 MIN_READINGS_PER_SIDE = 2
@@ -181,7 +182,7 @@ def hypothesis_verdict(
         name = spec.release_name or "the release"
         return result(
             "untested",
-            f"{name} ships on {fmt_date(release, as_of)}, after {fmt_date(as_of)}",
+            f"{name} ships on {short_day_text(release, as_of)}, after {short_day_text(as_of)}",
             _no_evidence(spec, window_end),
         )
 
@@ -244,7 +245,9 @@ def hypothesis_verdict(
             return result("supported", moved, evidence)
         if as_of < window_end:
             return result(
-                "measuring", f"window open until {fmt_date(window_end, as_of)}; {moved}", evidence
+                "measuring",
+                f"window open until {short_day_text(window_end, as_of)}; {moved}",
+                evidence,
             )
         if effect <= 0:
             return result("refuted", moved, evidence)
@@ -252,12 +255,12 @@ def hypothesis_verdict(
     if as_of < window_end:
         return result(
             "measuring",
-            f"window open until {fmt_date(window_end, as_of)}: {counts} {name} so far",
+            f"window open until {short_day_text(window_end, as_of)}: {counts} {name} so far",
             evidence,
         )
     return result(
         "inconclusive",
-        f"window closed on {fmt_date(window_end, as_of)} with {counts} {name}; "
+        f"window closed on {short_day_text(window_end, as_of)} with {counts} {name}; "
         f"{MIN_READINGS_PER_SIDE} on each side are needed",
         evidence,
     )
@@ -280,7 +283,7 @@ def evidence_sentence(
         return f"{plural(evidence.before_count, 'reading')} before and {evidence.after_count} after"
 
     def plain(value: float) -> str:
-        return fmt_value(value, decimals, unit)
+        return format_value(value, unit, decimals)
 
     means = (
         f"before/after means {plain(evidence.before_mean or 0.0)} and "
@@ -288,7 +291,7 @@ def evidence_sentence(
         f"({evidence.before_count} and {evidence.after_count} readings"
     )
     if evidence.min_effect is not None:
-        means += f"; minimum {fmt_signed(evidence.min_effect, decimals, unit)}"
+        means += f"; minimum {format_signed(evidence.min_effect, unit, decimals)}"
     means += ")"
     p_text = "" if evidence.p_value is None else f", p = {evidence.p_value:.2g}"
     if evidence.method == "trend":
@@ -296,14 +299,14 @@ def evidence_sentence(
         side = "above" if raw >= 0 else "below"
         text = f"{plain(abs(raw))} {side} where the pre-release trend was heading"
         if direction == "decrease":
-            text += f" (effect {fmt_signed(effect, decimals, unit)} in the expected direction)"
+            text += f" (effect {format_signed(effect, unit, decimals)} in the expected direction)"
         if evidence.interval is not None:
             low, high = evidence.interval
-            text += f", 95% interval {fmt_value(low, decimals)} to {fmt_value(high, decimals)}"
+            text += f", 95% interval {format_value(low, decimals=decimals)} to {format_value(high, decimals=decimals)}"
         return f"{text}{p_text}; {means}"
     name = evidence.release_name or "the release"
     return (
-        f"after {name} the mean moved {fmt_signed(effect, decimals, unit)} in the expected "
+        f"after {name} the mean moved {format_signed(effect, unit, decimals)} in the expected "
         f"direction (before/after means: a trend needs {MIN_BEFORE_FOR_TREND} readings "
         f"before and {MIN_AFTER_FOR_TREND} after){p_text}; {means}"
     )

@@ -17,7 +17,7 @@ from core.errors import PermissionDenied, Problem, ValidationError
 from core.reading_files import (
     COLUMNS,
     ReadingRow,
-    format_value,
+    exact_text,
     gc_paused,
     is_storable,
     parse_reading_file,
@@ -263,7 +263,7 @@ def _check(session: Session, rows: Sequence[ReadingRow], replace: bool) -> Impor
         else:
             status = REPLACE
             if not replace:
-                what = "note" if same_value(old[1], row.value) else f"value {format_value(old[1])}"
+                what = "note" if same_value(old[1], row.value) else f"value {exact_text(old[1])}"
                 problems.append(
                     Problem(
                         f"row {row.row}",

@@ -3,63 +3,43 @@ download and restore; the audit log with filters."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.errors import PermissionDenied, ValidationError
 from db import edit_queries
-from db.backup import backup, restore
 from db.edit_queries import EditRecord
-from db.engine import is_sqlite, read_session
-from db.models import AUDIT_ACTIONS, ROLES
+from db.engine import read_session
+from db.models import ROLES
 from db.users import create_user, list_users, set_password, update_user
-from db.workspace import (
-    export_workspace,
-    import_workspace,
-    parse_document,
-    validate_workspace,
-)
 from db.writes import create_pi, create_team, create_train, update_pi, update_team, update_train
-from ui.data import clear_reads
-from ui.forms import (
-    NEW,
-    FormState,
-    archive_button,
-    claimed,
-    escape_markdown,
-    metrics_editor,
-    save,
-    save_changes,
-    show_problems,
-)
+from ui.audit_log import audit_tab
+from ui.forms import FormState, KeyedWrite, RecordForm, metrics_editor, record_picker, save
 from ui.frame import Frame, page_frame
 from ui.iterations import iterations_admin
+from ui.workspace_admin import backup_tab, workspace_tab
 
 frame = page_frame("admin")
 
-AUDIT_LIMITS = (100, 500, 2_000)
 
-
-def record_picker(
+def pick(
     noun: str, records: list[EditRecord], *, key: str, label: Callable[[EditRecord], str]
 ) -> EditRecord | None:
     """Choose a record to edit, or a new one."""
     by_id = {r.id: r for r in records}
-    column, _ = st.columns([1, 2])
-    choice = column.selectbox(
+    chosen = record_picker(
         f"{noun[0].upper()}{noun[1:]} to edit",
-        [NEW, *by_id],
-        format_func=lambda i: f"Add a new {noun}" if i == NEW else label(by_id[i]),
+        {r.id: label(r) for r in records},
+        new_label=f"Add a new {noun}",
         key=key,
     )
-    return by_id.get(choice) if choice != NEW else None
+    return by_id.get(chosen) if chosen is not None else None
+
+
+def train_choices(trains: list[EditRecord]) -> dict[int | None, str]:
+    return {None: "None", **{t.id: t.label for t in trains}}
 
 
 # ---------------------------------------------------------------- trains
@@ -75,59 +55,26 @@ def trains_tab(frame: Frame) -> None:
         )
     else:
         st.caption("No trains: a single-train install may never need one.")
-    record = record_picker(
+    record = pick(
         "train",
         trains,
         key="admin.train.choice",
         label=lambda t: t.label + (" (archived)" if t["archived"] else ""),
     )
-    form = FormState(
-        f"admin.train.{record.id if record else 'new'}",
-        entity="train",
-        record_id=record.id if record else None,
-    )
-    version = form.open(record)
-    with st.form(f"{form.name}#{form.generation}"):
-        name = st.text_input("Name", key=form.init("name", record["name"] if record else ""))
+    form = RecordForm(frame, "admin.train", entity="train", record=record)
+    with st.form(form.form_key):
+        name = st.text_input("Name", key=form.field("name", ""))
         submitted = st.form_submit_button("Save train" if record else "Add train", type="primary")
-    if submitted:
-        if record is None:
-            save(
-                frame,
-                form,
-                claimed(lambda s: create_train(s, actor=frame.actor, name=name)),
-                success=lambda t: f"Added train {t.name}.",
-            )
-        else:
-            save(
-                frame,
-                form,
-                claimed(
-                    lambda s: update_train(
-                        s,
-                        actor=frame.actor,
-                        train_id=record.id,
-                        expected_version=version,
-                        name=name,
-                    )
-                ),
-                success=lambda t: f"Saved train {t.name}.",
-            )
-    form.show_status()
-    if record is not None:
-        archive_button(
-            frame,
-            form,
-            archived=bool(record["archived"]),
-            noun="train",
-            write=lambda s, archived: update_train(
-                s,
-                actor=frame.actor,
-                train_id=record.id,
-                expected_version=version,
-                archived=archived,
-            ),
-        )
+    form.actions(
+        submitted,
+        {"name": name},
+        create=KeyedWrite(create_train, actor=frame.actor, name=name),
+        update=form.update_write(update_train, "train_id", actor=frame.actor),
+        created=lambda t: f"Added train {t.name}.",
+        saved=lambda t: f"Saved train {t.name}.",
+        archive="train",
+        archived=bool(form.values.get("archived")),
+    )
 
 
 # ---------------------------------------------------------------- teams
@@ -137,7 +84,6 @@ def teams_tab(frame: Frame) -> None:
     with read_session(frame.engine) as session:
         teams = edit_queries.all_teams(session)
         trains = edit_queries.all_trains(session)
-    train_names = {t.id: t.label for t in trains}
     if teams:
         st.dataframe(
             pd.DataFrame(
@@ -148,57 +94,46 @@ def teams_tab(frame: Frame) -> None:
             ),
             hide_index=True,
         )
-    record = record_picker(
+    record = pick(
         "team",
         teams,
         key="admin.team.choice",
         label=lambda t: t.label + ("" if t["active"] else " (inactive)"),
     )
-    form = FormState(
-        f"admin.team.{record.id if record else 'new'}",
-        entity="team",
-        record_id=record.id if record else None,
-    )
-    version = form.open(record)
-    values: dict[str, Any] = dict(record.values) if record else {}
-    with st.form(f"{form.name}#{form.generation}"):
+    form = RecordForm(frame, "admin.team", entity="team", record=record)
+    with st.form(form.form_key):
         a, b = st.columns([3, 1])
-        name = a.text_input("Name", key=form.init("name", values.get("name", "")))
+        name = a.text_input("Name", key=form.field("name", ""))
         key = b.text_input(
             "Key",
-            key=form.init("key", values.get("key", "")),
+            key=form.field("key", ""),
             help="Short, in links: letters, digits, - or _ (shown in upper case)",
         )
         a, b = st.columns([3, 1])
-        train_id = a.selectbox(
-            "Train",
-            [None, *train_names],
-            key=form.init("train_id", values.get("train_id")),
-            format_func=lambda i: "None" if i is None else train_names.get(i, f"#{i}"),
-            placeholder="No train",
-        )
-        active = b.checkbox("Active", key=form.init("active", values.get("active", True)))
+        train_id = train_select(a, form, trains)
+        active = b.checkbox("Active", key=form.field("active", True))
         submitted = st.form_submit_button("Save team" if record else "Add team", type="primary")
     fields = {"name": name, "key": key, "train_id": train_id, "active": active}
-    if submitted:
-        if record is None:
-            save(
-                frame,
-                form,
-                claimed(lambda s: create_team(s, actor=frame.actor, **fields)),
-                success=lambda t: f"Added team {t.name} ({t.key}).",
-            )
-        else:
-            save_changes(
-                frame,
-                form,
-                fields,
-                lambda s, changes: update_team(
-                    s, actor=frame.actor, team_id=record.id, expected_version=version, **changes
-                ),
-                success=lambda t: f"Saved team {t.name}.",
-            )
-    form.show_status()
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(create_team, actor=frame.actor, **fields),
+        update=form.update_write(update_team, "team_id", actor=frame.actor),
+        created=lambda t: f"Added team {t.name} ({t.key}).",
+        saved=lambda t: f"Saved team {t.name}.",
+    )
+
+
+def train_select(where: Any, form: RecordForm, trains: list[EditRecord]) -> int | None:
+    """The Train select box of the team and PI forms ("None": no train)."""
+    names = train_choices(trains)
+    return where.selectbox(
+        "Train",
+        list(names),
+        key=form.field("train_id"),
+        format_func=lambda i: names.get(i, f"#{i}"),
+        placeholder="No train",
+    )
 
 
 # ---------------------------------------------------------------- PIs
@@ -208,7 +143,6 @@ def pis_tab(frame: Frame) -> None:
     with read_session(frame.engine) as session:
         pis = edit_queries.all_pis(session)
         trains = edit_queries.all_trains(session)
-    train_names = {t.id: t.label for t in trains}
     if pis:
         st.dataframe(
             pd.DataFrame(
@@ -224,54 +158,25 @@ def pis_tab(frame: Frame) -> None:
             ),
             hide_index=True,
         )
-    record = record_picker("PI", pis, key="admin.pi.choice", label=lambda p: p.label)
-    form = FormState(
-        f"admin.pi.{record.id if record else 'new'}",
-        entity="pi",
-        record_id=record.id if record else None,
-    )
-    version = form.open(record)
-    values: dict[str, Any] = dict(record.values) if record else {}
-    with st.form(f"{form.name}#{form.generation}"):
+    record = pick("PI", pis, key="admin.pi.choice", label=lambda p: p.label)
+    form = RecordForm(frame, "admin.pi", entity="pi", record=record)
+    with st.form(form.form_key):
         a, b = st.columns(2)
-        name = a.text_input(
-            "Name", key=form.init("name", values.get("name", "")), placeholder="PI 26.4"
-        )
-        train_id = b.selectbox(
-            "Train",
-            [None, *train_names],
-            key=form.init("train_id", values.get("train_id")),
-            format_func=lambda i: "None" if i is None else train_names.get(i, f"#{i}"),
-            placeholder="No train",
-        )
+        name = a.text_input("Name", key=form.field("name", ""), placeholder="PI 26.4")
+        train_id = train_select(b, form, trains)
         a, b = st.columns(2)
-        start = a.date_input(
-            "Start date", key=form.init("start_date", values.get("start_date")), format="YYYY-MM-DD"
-        )
-        end = b.date_input(
-            "End date", key=form.init("end_date", values.get("end_date")), format="YYYY-MM-DD"
-        )
+        start = a.date_input("Start date", key=form.field("start_date"), format="YYYY-MM-DD")
+        end = b.date_input("End date", key=form.field("end_date"), format="YYYY-MM-DD")
         submitted = st.form_submit_button("Save PI" if record else "Add PI", type="primary")
     fields = {"name": name, "train_id": train_id, "start_date": start, "end_date": end}
-    if submitted:
-        if record is None:
-            save(
-                frame,
-                form,
-                claimed(lambda s: create_pi(s, actor=frame.actor, **fields)),
-                success=lambda p: f"Added {p.name}.",
-            )
-        else:
-            save_changes(
-                frame,
-                form,
-                fields,
-                lambda s, changes: update_pi(
-                    s, actor=frame.actor, pi_id=record.id, expected_version=version, **changes
-                ),
-                success=lambda p: f"Saved {p.name}.",
-            )
-    form.show_status()
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(create_pi, actor=frame.actor, **fields),
+        update=form.update_write(update_pi, "pi_id", actor=frame.actor),
+        created=lambda p: f"Added {p.name}.",
+        saved=lambda p: f"Saved {p.name}.",
+    )
 
 
 # ---------------------------------------------------------------- metrics
@@ -319,16 +224,12 @@ def users_tab(frame: Frame) -> None:
             hide_index=True,
         )
     by_name = {u.username: u for u in users}
-    column, _ = st.columns([1, 2])
-    choice = column.selectbox(
-        "User to edit",
-        [NEW, *by_name],
-        format_func=lambda u: "Add a new user" if u == NEW else u,
-        key="admin.user.choice",
+    chosen = record_picker(
+        "User to edit", {u: u for u in by_name}, new_label="Add a new user", key="admin.user.choice"
     )
-    user = by_name.get(choice) if choice != NEW else None
+    user = by_name.get(chosen) if chosen is not None else None
     form = FormState(f"admin.user.{user.username if user else 'new'}", entity="user")
-    with st.form(f"{form.name}#{form.generation}"):
+    with st.form(form.form_key):
         a, b = st.columns(2)
         if user is None:
             username = a.text_input("Username", key=form.init("username", ""))
@@ -350,7 +251,7 @@ def users_tab(frame: Frame) -> None:
             key=form.init("role", user.role if user else "editor"),
             help="Admins change everything; editors their teams' data; viewers only look",
         )
-        chosen = st.multiselect(
+        chosen_teams = st.multiselect(
             "Teams",
             team_keys,
             key=form.init("teams", [k for k in (user.team_keys if user else ()) if k in team_keys]),
@@ -369,42 +270,25 @@ def users_tab(frame: Frame) -> None:
             active = st.checkbox("Active", key=form.init("active", user.active))
         submitted = st.form_submit_button("Save user" if user else "Add user", type="primary")
     if submitted:
+        # Accounts have no version: an edit sends every field, as the form shows them.
+        account = {"username": username, "role": role, "team_keys": chosen_teams}
+        account |= {"display_name": display_name, "actor": frame.actor}
         if user is None:
-            save(
-                frame,
-                form,
-                claimed(
-                    lambda s: create_user(
-                        s,
-                        actor=frame.actor,
-                        username=username,
-                        role=role,
-                        team_keys=chosen,
-                        password=password or None,
-                        display_name=display_name,
-                        email=email or None,
-                    )
-                ),
-                success=lambda u: f"Added user {u.username} ({u.role}).",
+            write = KeyedWrite(
+                create_user, **account, password=password or None, email=email or None
             )
         else:
-            save(
-                frame,
-                form,
-                claimed(
-                    lambda s: update_user(
-                        s,
-                        actor=frame.actor,
-                        username=username,
-                        role=role,
-                        team_keys=chosen,
-                        display_name=display_name,
-                        email=email,
-                        active=active,
-                    )
-                ),
-                success=lambda u: f"Saved user {u.username}.",
-            )
+            write = KeyedWrite(update_user, **account, email=email, active=active)
+        save(
+            frame,
+            form,
+            write,
+            success=lambda u: (
+                f"Added user {u.username} ({u.role})."
+                if user is None
+                else f"Saved user {u.username}."
+            ),
+        )
     form.show_status()
     if user is not None:
         password_form(frame, user.username)
@@ -412,7 +296,7 @@ def users_tab(frame: Frame) -> None:
 
 def password_form(frame: Frame, username: str) -> None:
     form = FormState(f"admin.password.{username}", entity="user")
-    with st.form(f"{form.name}#{form.generation}"):
+    with st.form(form.form_key):
         column, _ = st.columns([1, 1])
         password = column.text_input("New password", type="password", key=form.init("password", ""))
         submitted = st.form_submit_button("Set password", help="Also lifts a sign-in lock")
@@ -420,213 +304,10 @@ def password_form(frame: Frame, username: str) -> None:
         save(
             frame,
             form,
-            claimed(
-                lambda s: set_password(s, actor=frame.actor, username=username, password=password)
-            ),
+            KeyedWrite(set_password, actor=frame.actor, username=username, password=password),
             success=f"Set the password of {username}.",
         )
     form.show_status()
-
-
-# ---------------------------------------------------------------- workspace
-
-
-def workspace_tab(frame: Frame) -> None:
-    engine = frame.engine
-    st.markdown("**Export**")
-    st.caption(
-        "The whole workspace as one JSON document (“outcome-board/1”): trains, teams, PIs, "
-        "metrics, releases, outcomes with targets and hypotheses, readings and check-ins."
-    )
-
-    def document() -> bytes:
-        with read_session(engine) as session:
-            data = export_workspace(session)
-        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    st.download_button(
-        "Download workspace JSON",
-        data=document,
-        file_name=f"workspace-{dt.date.today().isoformat()}.json",
-        mime="application/json",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    st.divider()
-    st.markdown("**Import**")
-    st.caption(
-        "Merges a document by natural keys: records it names are created or updated, others "
-        "are left alone. The whole document is checked first; a bad one writes nothing."
-    )
-    form = FormState("admin.workspace", entity="workspace")
-    uploaded = st.file_uploader("Workspace JSON", type=["json"], key=form.key("file"))
-    shown = form.show_status()
-    if uploaded is None:
-        return
-    try:
-        parsed = parse_document(uploaded.getvalue())
-        with read_session(frame.engine) as session:
-            validate_workspace(session, document=parsed)
-    except ValidationError as error:
-        show_problems(error, heading="This document cannot be imported. Nothing was written:")
-        return
-    if not shown:
-        st.success("The document is valid.", icon=":material/check_circle:")
-    if st.button("Import workspace", type="primary", key=f"{form.name}#{form.generation}#go"):
-        save(
-            frame,
-            form,
-            claimed(lambda s: import_workspace(s, actor=frame.actor, document=parsed)),
-            success=lambda summary: f"Imported {uploaded.name}: {summary.describe()}.",
-        )
-
-
-# ---------------------------------------------------------------- backup
-
-
-def backup_tab(frame: Frame) -> None:
-    engine = frame.engine
-    sqlite = is_sqlite(engine)
-    st.markdown("**Backup**")
-    st.caption(
-        "A copy of the SQLite database, consistent while the app keeps writing."
-        if sqlite
-        else "A JSON backup of the workspace and the accounts (for a full PostgreSQL "
-        "server backup with the audit log, use pg_dump)."
-    )
-    suffix = ".db" if sqlite else ".json"
-
-    def backup_bytes() -> bytes:
-        with tempfile.TemporaryDirectory(prefix="outcomes-backup-") as folder:
-            path = Path(folder) / f"backup{suffix}"
-            backup(engine, path)
-            return path.read_bytes()
-
-    st.download_button(
-        "Download backup",
-        data=backup_bytes,
-        file_name=f"outcomes-{dt.datetime.now().strftime('%Y%m%d-%H%M')}{suffix}",
-        mime="application/octet-stream",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    st.divider()
-    st.markdown("**Restore**")
-    st.caption(
-        "Replaces the whole database with a backup file. The file is checked first: a "
-        "damaged file, or one that is not an Outcome Board backup, is refused and nothing "
-        "changes."
-        + (
-            " A copy of the database as it was is kept in a backups folder beside it."
-            if sqlite
-            else ""
-        )
-    )
-    form = FormState("admin.restore", entity="database")
-    uploaded = st.file_uploader(
-        "Backup file", type=["db", "sqlite", "sqlite3", "json"], key=form.key("file")
-    )
-    sure = st.checkbox(
-        "I understand that restoring replaces every record, account and audit event",
-        key=form.key("sure"),
-    )
-    if st.button(
-        "Restore",
-        type="primary",
-        disabled=uploaded is None or not sure,
-        key=f"{form.name}#{form.generation}#go",
-    ):
-        restore_upload(frame, form, uploaded)
-    form.show_status()
-
-
-def restore_upload(frame: Frame, form: FormState, uploaded: Any) -> None:
-    # A restore replaces the submission keys too, so a repeat is caught here instead.
-    done = st.session_state.setdefault("admin.restore.done", set())
-    if uploaded.file_id in done:
-        st.info("Already restored from this upload: nothing was done twice.")
-        return
-    try:
-        with tempfile.TemporaryDirectory(prefix="outcomes-restore-") as folder:
-            path = Path(folder) / Path(uploaded.name).name
-            path.write_bytes(uploaded.getvalue())
-            result = restore(frame.engine, path, actor=frame.actor)
-    except ValidationError as error:
-        show_problems(error, heading="Not restored: the file was refused. Nothing was changed.")
-        return
-    except PermissionDenied as error:
-        st.error(f"Not restored: {escape_markdown(error)}", icon=":material/block:")
-        return
-    done.add(uploaded.file_id)
-    clear_reads()
-    form.finish(result.summary + ".")
-    st.rerun()
-
-
-# ---------------------------------------------------------------- audit log
-
-
-def audit_tab(frame: Frame) -> None:
-    with read_session(frame.engine) as session:
-        facets = edit_queries.audit_facets(session)
-    a, b, c = st.columns(3)
-    actors = a.multiselect("Who", facets.actors, key="admin.audit.who", placeholder="Anyone")
-    actions = b.multiselect("What", AUDIT_ACTIONS, key="admin.audit.what", placeholder="Any change")
-    entities = c.multiselect(
-        "Entity", facets.entities, key="admin.audit.entity", placeholder="Any record"
-    )
-    d, e, _ = st.columns([2, 1, 3])
-    today = dt.date.today()
-    period = d.date_input(
-        "Between",
-        value=(facets.first or today, max(facets.last or today, today)),
-        key="admin.audit.period",
-        format="YYYY-MM-DD",
-    )
-    limit = e.selectbox("Show at most", AUDIT_LIMITS, index=1, key="admin.audit.limit")
-    start, end = _period(period)
-    with read_session(frame.engine) as session:
-        events = edit_queries.audit_events(
-            session,
-            actors=actors,
-            actions=actions,
-            entities=entities,
-            start=start,
-            end=end,
-            limit=limit,
-        )
-    st.caption(
-        f"{len(events)} events, newest first (times in UTC). Before and after show only the "
-        "fields that changed."
-    )
-    st.dataframe(
-        events,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-            "actor": "Who",
-            "action": "What",
-            "entity": "Entity",
-            "entity_id": st.column_config.NumberColumn("Id", format="%d"),
-            "summary": st.column_config.TextColumn("Summary", width="medium"),
-            "changed": "Changed",
-            "before": st.column_config.TextColumn("Before", width="large"),
-            "after": st.column_config.TextColumn("After", width="large"),
-        },
-    )
-
-
-def _period(value: Any) -> tuple[dt.date | None, dt.date | None]:
-    """A date_input range while it is being picked may hold one date or none."""
-    if isinstance(value, tuple | list):
-        dates = [v for v in value if isinstance(v, dt.date)]
-        if len(dates) == 2:
-            return dates[0], dates[1]
-        if len(dates) == 1:
-            return dates[0], dates[0]
-        return None, None
-    return (value, value) if isinstance(value, dt.date) else (None, None)
 
 
 # ---------------------------------------------------------------- the page

@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import reads
-from ui.filters import copy_link, param_select
+from ui.cards import no_data_message
+from ui.filters import copy_link, page_params, param_select, team_label
 from ui.frame import page_frame
 from ui.history import (
     PAGE_SIZE,
@@ -17,7 +18,7 @@ from ui.history import (
     readings_table,
     team_metrics,
 )
-from ui.views import escape_markdown, no_data_message, page_params, team_label
+from ui.text import escape_markdown
 
 frame = page_frame("metric")
 

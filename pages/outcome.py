@@ -9,34 +9,26 @@ from functools import partial
 
 import streamlit as st
 
+from core.format import day_text
 from core.model import HypothesisSpec
 from ui import reads
+from ui.cards import contributor_links, evidence_columns, no_data_message, parent_link
+from ui.chart_cache import show_chart
 from ui.charts import hypothesis_window, release_markers, target_chart_png
+from ui.filters import known_train, outcome_select, page_params, page_top, pi_select, title_row
+from ui.format import (
+    checkin_text,
+    health_badge_md,
+    hypothesis_md,
+    outcome_badges_md,
+    pi_progress_text,
+    verdict_line_md,
+)
 from ui.forms import checkin_form
 from ui.frame import page_frame
 from ui.history import history_link
 from ui.learning import learning_form
-from ui.views import (
-    checkin_text,
-    contributor_links,
-    day_text,
-    escape_markdown,
-    evidence_columns,
-    health_badge_md,
-    hypothesis_md,
-    known_train,
-    no_data_message,
-    outcome_badges_md,
-    outcome_select,
-    page_params,
-    page_top,
-    parent_link,
-    pi_progress_text,
-    pi_select,
-    show_chart,
-    title_row,
-    verdict_line_md,
-)
+from ui.text import escape_markdown
 
 frame = page_frame("outcome")
 

@@ -9,31 +9,26 @@ import time
 import streamlit as st
 
 from core.errors import ValidationError
+from core.format import day_text, format_percent
 from core.inspect_adapt import inspect_and_adapt
 from core.model import PIStatus, TeamStatus
 from ui import reads, state
-from ui.filters import parse_as_of
+from ui.filters import known_train, parse_as_of, pi_select, today
+from ui.format import (
+    band_badge_md,
+    count_badges_md,
+    health_badge_md,
+    health_counts,
+    mean_progress,
+    predictability_text,
+    verdict_counts,
+)
 from ui.frame import page_frame, recheck_frame
 from ui.inspect_adapt import inspect_adapt_slide
 from ui.iterations import present_goal
+from ui.present import PRESENT_CSS, present_interval
+from ui.text import escape_markdown
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
-from ui.views import (
-    PRESENT_CSS,
-    band_badge_md,
-    count_badges_md,
-    day_text,
-    escape_markdown,
-    health_badge_md,
-    health_counts,
-    known_train,
-    mean_progress,
-    percent_text,
-    pi_select,
-    predictability_text,
-    present_interval,
-    today,
-    verdict_counts,
-)
 
 frame = page_frame("present")
 
@@ -80,7 +75,7 @@ def team_slide(team: TeamStatus) -> None:
     p = team.predictability
     st.markdown(
         f"{len(team.outcomes)} outcomes · mean progress "
-        f"{percent_text(mean_progress(team.outcomes))} · predictability "
+        f"{format_percent(mean_progress(team.outcomes))} · predictability "
         f"{escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored))}"
     )
     if not team.outcomes:
@@ -89,7 +84,7 @@ def team_slide(team: TeamStatus) -> None:
         row = st.columns([1.7, 8, 1.1], vertical_alignment="center")
         row[0].markdown(health_badge_md(outcome.health))
         row[1].markdown(f"### {escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}")
-        row[2].markdown(f"### {percent_text(outcome.progress)}", text_alignment="right")
+        row[2].markdown(f"### {format_percent(outcome.progress)}", text_alignment="right")
     present_goal(pi, team.team.id, as_of)
 
 

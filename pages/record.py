@@ -29,7 +29,6 @@ from ui.filters import param_select
 from ui.forms import (
     GRID_LOCKED,
     FormState,
-    escape_markdown,
     grid_entries,
     import_preview,
     readings_grid,
@@ -38,6 +37,7 @@ from ui.forms import (
     show_problems,
 )
 from ui.frame import Frame, page_frame, shared_query_params
+from ui.text import escape_markdown
 
 frame = page_frame("record")
 

@@ -14,21 +14,15 @@ from core.access import can_score_business_value
 from core.inspect_adapt import inspect_and_adapt
 from core.model import OutcomeStatus
 from ui import reads
-from ui.frame import page_frame, show_flash
+from ui.cards import no_data_message, tile
+from ui.chart_cache import show_chart
+from ui.filters import filter_row, pi_caption, title_row
+from ui.format import band_badge_md, predictability_text
+from ui.forms import score_form, show_flash
+from ui.frame import page_frame
 from ui.inspect_adapt import inspect_adapt_section
+from ui.text import escape_markdown
 from ui.theme import health_label
-from ui.views import (
-    band_badge_md,
-    escape_markdown,
-    filter_row,
-    no_data_message,
-    pi_caption,
-    predictability_text,
-    score_form,
-    show_chart,
-    tile,
-    title_row,
-)
 
 frame = page_frame("review")
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.format import day_text
 from ui import reads
+from ui.cards import no_data_message, outcome_card, team_status
+from ui.filters import team_filter_row, title_row
+from ui.format import health_badge_md, pi_progress_text, predictability_text
 from ui.frame import page_frame
 from ui.history import metric_links
 from ui.iterations import team_goal_section
-from ui.views import (
-    day_text,
-    escape_markdown,
-    health_badge_md,
-    no_data_message,
-    outcome_card,
-    pi_progress_text,
-    predictability_text,
-    team_filter_row,
-    team_status,
-    title_row,
-)
+from ui.text import escape_markdown
 
 frame = page_frame("team")
 

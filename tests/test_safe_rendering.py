@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import ui.forms
-import ui.views
 from ui.text import escape_markdown, safe_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +122,7 @@ def _bound_values(source: Source, node: ast.Name) -> list[ast.expr | None]:
 
 
 def _imported_from(source: Source, name: str) -> Source | None:
-    """The project module `name` is imported from (`from ui.views import NAME`), if any."""
+    """The project module `name` is imported from (`from ui.text import NAME`), if any."""
     for node in source.tree.body:
         if (
             isinstance(node, ast.ImportFrom)
@@ -249,7 +247,7 @@ HTML_SNIPPETS = {
     "markdown-flag-variable": "import streamlit as st\nALLOW = True\nst.markdown(x, unsafe_allow_html=ALLOW)\n",
     "html-fstring": 'import streamlit as st\nst.html(f"<p>{title}</p>")\n',
     "html-keyword": "import streamlit as st\nst.html(body=user_text)\n",
-    "html-imported-variable": "import streamlit as st\nfrom ui.views import escape_markdown\nst.html(escape_markdown)\n",
+    "html-imported-variable": "import streamlit as st\nfrom ui.text import escape_markdown\nst.html(escape_markdown)\n",
     "html-rebound-constant": 'import streamlit as st\nCSS = "<style></style>"\nCSS = CSS + t\nst.html(CSS)\n',
     "components-html": "import streamlit.components.v1 as c\nc.html(page)\n",
     "write-html": "import streamlit as st\nst.write(text, unsafe_allow_html=True)\n",
@@ -271,7 +269,7 @@ LINK_SNIPPETS = {
 
 GOOD_SNIPPETS = {
     "html-constant": 'import streamlit as st\nCSS = "<style>.x{}</style>"\nst.html(CSS)\nst.markdown("<br>", unsafe_allow_html=True)\n',
-    "html-imported-constant": "import streamlit as st\nfrom ui.views import PRESENT_CSS\nst.html(PRESENT_CSS)\n",
+    "html-imported-constant": "import streamlit as st\nfrom ui.present import PRESENT_CSS\nst.html(PRESENT_CSS)\n",
     "html-false": "import streamlit as st\nst.markdown(text, unsafe_allow_html=False)\n",
     "link-button-vetted": "import streamlit as st\nurl = safe_url(r.link)\nif url:\n    st.link_button('Open', url)\n",
     "markdown-link-vetted": 'import streamlit as st\nfrom urllib.parse import quote\nt = quote(safe_url(u))\nst.markdown(f"[x]({t})")\n',
@@ -366,9 +364,7 @@ def test_escaped_markdown_has_no_active_syntax_left(text: str) -> None:
 AUTOLINK = re.compile(r"(?i)https?://|\bwww\.|[^\u2060]@[^\u2060]")
 
 
-@pytest.mark.parametrize(
-    "escape", [ui.views.escape_markdown, ui.forms.escape_markdown], ids=["views", "forms"]
-)
+@pytest.mark.parametrize("escape", [escape_markdown], ids=["text"])
 @pytest.mark.parametrize(
     "text",
     [

@@ -14,7 +14,11 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from db.engine import read_session
+from db.sign_in import sign_in
+from db.users import actor_for, user_by_email, user_by_username
 from ui import state
+from ui.setup import setup_form
+from ui.text import escape_markdown
 
 # Prefix of the username of a single sign-on visitor without an account. No account can
 # carry it (usernames never contain ":"), so such a visitor can never be mistaken for one.
@@ -77,8 +81,6 @@ def sso_sign_in(session: Session, *, claims: Mapping[str, Any], public_read: boo
     type a colleague's address at some providers. An identity without an account views
     like an anonymous visitor when public read is on, and is refused when it is off: a
     provider such as Google admits every account in the world."""
-    from db.users import actor_for, user_by_email
-
     email = str(claims.get("email") or "").strip().lower()
     name = str(claims.get("name") or "").strip()
     verified = "email_verified" not in claims or _claim_true(claims.get("email_verified"))
@@ -132,8 +134,6 @@ def _refreshed(engine: Engine, actor: Actor) -> Actor | None:
     role, other teams, disabled) applies on the next run, not at the next sign-in.
     None: the account was disabled. An actor with no account row (tests, single sign-on
     visitors) is kept as it is: only server code can put one in session state."""
-    from db.users import actor_for, user_by_username
-
     if actor.username.startswith(SSO_GUEST_PREFIX):
         return actor
     with read_session(engine) as session:
@@ -236,9 +236,6 @@ def client_address() -> str | None:
 def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
     """Username and password form (plus single sign-on and, while no admin exists,
     first-time setup); a successful sign-in lasts the browser session."""
-    from db.sign_in import sign_in
-    from ui.setup import setup_form
-
     in_sidebar = key == "sign_in_sidebar"
     with st.form(key, clear_on_submit=False):
         username = st.text_input("Username", autocomplete="username")
@@ -268,8 +265,6 @@ def _sso_controls(engine: Engine, *, key: str) -> None:
         if decision.actor is None:
             # Signed in at the provider but not let in here: say why, offer another account.
             # The message holds the provider's e-mail claim: text, never markdown.
-            from ui.views import escape_markdown
-
             st.warning(escape_markdown(decision.message))
             if st.button("Sign out of single sign-on", key=f"{key}_sso_out"):
                 st.logout()

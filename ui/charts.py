@@ -22,6 +22,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.format import format_percent, format_value
 from core.model import (
     HypothesisEvidence,
     HypothesisSpec,
@@ -40,8 +41,6 @@ from ui.theme import (
     TEXT_MUTED,
     VERDICT_COLOR,
     VERDICT_ORDER,
-    format_percent,
-    format_value,
     health_label,
     verdict_label,
 )

@@ -1,15 +1,29 @@
 """Filters bound to the URL: each reads its query parameter, shows a select box, and
-writes the choice back, so the address bar is always a link to the same view."""
+writes the choice back, so the address bar is always a link to the same view; the
+dashboards' filter rows (train, PI, team, outcome, as of) with the title above them, and
+links to other pages that keep the filters."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 import streamlit as st
 
 from core.errors import ValidationError
+from core.format import day_text
+from core.model import (
+    OutcomeSpec,
+    OutcomeStatus,
+    PIInfo,
+    TeamInfo,
+)
+from ui import reads
+from ui.format import outcome_spec, pi_progress_text, pi_span_text
+from ui.site import SHARED_PARAMS
 from ui.text import escape_markdown
 
 
@@ -118,6 +132,233 @@ def copy_link() -> None:
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote_plus
-
     return quote_plus(value)
+
+
+# ---------------------------------------------------------------- filter rows
+
+
+def page_params(**values: str | None) -> dict[str, str]:
+    """Query parameters for a link to another page: the shared context, overridden."""
+    params = {name: st.query_params[name] for name in SHARED_PARAMS if name in st.query_params}
+    for name, value in values.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return params
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a dashboard shows: the chosen train (None in a train-less install), PI and
+    as-of date."""
+
+    train: str | None
+    pi: PIInfo | None
+    as_of: dt.date
+    top: Top
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def _train_of_requested_pi(pis: Sequence[PIInfo]) -> str | None:
+    requested = st.query_params.get("pi")
+    return next((p.train_name for p in pis if p.name == requested), None)
+
+
+def _pi_label(pis: Sequence[PIInfo]) -> Any:
+    by_name = {p.name: p for p in pis}
+
+    def label(name: str) -> str:
+        pi = by_name.get(name)
+        return f"{name} ({pi_span_text(pi)})" if pi else name
+
+    return label
+
+
+def train_select(where: Any, *, page: str) -> str | None:
+    """The Train select box (skipped when the workspace has no trains). Changing the train
+    drops a PI of another train from the URL, so the PI default applies."""
+    names = reads.train_names()
+    if not names:
+        st.query_params.pop("train", None)
+        return None
+    default = _train_of_requested_pi(reads.list_pis()) if "train" not in st.query_params else None
+    train = param_select("Train", names, param="train", default=default, container=where)
+    seen_key = f"views.train_seen.{page}"
+    seen = st.session_state.get(seen_key)
+    if seen is not None and seen != train:
+        st.query_params.pop("pi", None)
+    st.session_state[seen_key] = train
+    return train
+
+
+def pi_select(
+    where: Any, *, train: str | None, as_of: dt.date, pis: Sequence[PIInfo] | None = None
+) -> PIInfo | None:
+    """The PI select box, defaulting to the PI running on `as_of` (else the next, else
+    the last); None with a message when there is no PI."""
+    pis = list(pis) if pis is not None else reads.list_pis(train)
+    if not pis:
+        st.query_params.pop("pi", None)
+        return None
+    current = reads.current_pi(today=as_of, train_name=train)
+    names = [p.name for p in reversed(pis)]  # newest first: the likely choices on top
+    chosen = param_select(
+        "PI",
+        names,
+        param="pi",
+        default=current.name if current else names[0],
+        format_func=_pi_label(pis),
+        container=where,
+        noun="PI",
+    )
+    return next((p for p in pis if p.name == chosen), None)
+
+
+@dataclass(frozen=True)
+class Top:
+    """The top of a dashboard: a slot for the title row (filled once the names are known,
+    so it still sits above the filters) and one column per filter."""
+
+    head: Any
+    columns: Sequence[Any]
+    as_of: dt.date
+
+
+def page_top(widths: Sequence[float]) -> Top:
+    """The title slot and a row of filter columns; the last column holds As of."""
+    head = st.container()
+    columns = st.columns(list(widths), vertical_alignment="bottom")
+    as_of = as_of_picker(container=columns[-1], today=today())
+    return Top(head=head, columns=columns, as_of=as_of)
+
+
+def title_row(
+    top: Top, title: str, *, caption: str = "", help: str | None = None, small: bool = False
+) -> None:
+    """The page title (user text, escaped) with Copy link beside it and a caption line;
+    `small` for long titles (outcome statements). Call after every filter has written its
+    parameter: the link is built from the URL."""
+    with top.head:
+        left, right = st.columns([6, 1.4], vertical_alignment="center")
+        if small:
+            # A sentence-long title reads better one size down (still the top heading).
+            left.header(escape_markdown(title), anchor=False, help=help)
+        else:
+            left.title(escape_markdown(title), anchor=False, help=help)
+        with right.container(horizontal_alignment="right"):
+            copy_link()
+        if caption:
+            st.caption(escape_markdown(caption))
+
+
+def filter_row(*, page: str) -> Filters:
+    """Train, PI and As of in one row, all bound to the URL (the title slot above)."""
+    top = page_top([2, 3, 2])
+    train = train_select(top.columns[0], page=page)
+    pi = pi_select(top.columns[1], train=train, as_of=top.as_of)
+    return Filters(train=train, pi=pi, as_of=top.as_of, top=top)
+
+
+def pi_caption(filters: Filters) -> str:
+    """ "Payments train · 14 Sep – 4 Dec 2026 · day 50 of 82 · as of 2 Nov 2026"."""
+    assert filters.pi is not None
+    parts = (
+        f"{filters.train} train" if filters.train else "",
+        pi_span_text(filters.pi),
+        pi_progress_text(filters.pi, filters.as_of),
+        f"as of {day_text(filters.as_of)}",
+    )
+    return " · ".join(part for part in parts if part)
+
+
+def team_filter_row() -> tuple[TeamInfo | None, Filters]:
+    """Team, PI and As of; the team's train is written to the URL to keep links whole."""
+    top = page_top([2, 3, 2])
+    teams = reads.teams(train_name=None, include_inactive=True)
+    key = param_select(
+        "Team",
+        [t.key for t in teams],
+        param="team",
+        format_func=team_label(teams),
+        container=top.columns[0],
+    )
+    team = next((t for t in teams if t.key == key), None)
+    train_names = {t.id: t.name for t in reads.list_trains()}
+    train = train_names.get(team.train_id) if team and team.train_id is not None else None
+    if train:
+        st.query_params["train"] = train
+    else:
+        st.query_params.pop("train", None)
+    pi = pi_select(top.columns[1], train=train, as_of=top.as_of) if team else None
+    return team, Filters(train=train, pi=pi, as_of=top.as_of, top=top)
+
+
+def team_label(teams: Sequence[TeamInfo]) -> Any:
+    by_key = {t.key: t for t in teams}
+
+    def label(key: str) -> str:
+        team = by_key.get(key)
+        if team is None:
+            return key
+        return team.name if team.active else f"{team.name} (inactive)"
+
+    return label
+
+
+def known_train() -> str | None:
+    """The `train` of the URL when it names a train; an unknown one is said and dropped."""
+    requested = st.query_params.get("train")
+    if requested is None:
+        return None
+    if requested in reads.train_names():
+        return requested
+    st.warning(f"There is no train “{escape_markdown(requested)}” here; showing every train's PIs.")
+    st.query_params.pop("train", None)
+    return None
+
+
+def outcome_select(
+    where: Any, view: reads.PIView
+) -> tuple[OutcomeStatus, OutcomeSpec, TeamInfo | None] | None:
+    """The Outcome select box over every outcome of the PI (team outcomes by team, then the
+    train's), defaulting to the first of the URL's team; writes `team` to match."""
+    status = view.status
+    entries: list[tuple[OutcomeStatus, TeamInfo | None]] = [
+        (o, t.team) for t in status.teams for o in t.outcomes
+    ]
+    entries += [(o, None) for o in status.train_outcomes]
+    if not entries:
+        st.query_params.pop("outcome", None)
+        return None
+    by_key = {o.key: (o, team) for o, team in entries}
+    team_key = st.query_params.get("team")
+    default = next((o.key for o, team in entries if team and team.key == team_key), None)
+
+    def label(key: str) -> str:
+        outcome, team = by_key[key]
+        return f"{key} · {outcome.title} ({team.name if team else 'train'})"
+
+    key = param_select(
+        "Outcome",
+        list(by_key),
+        param="outcome",
+        default=default,
+        format_func=label,
+        container=where,
+    )
+    if key is None:
+        return None
+    outcome, team = by_key[key]
+    spec = outcome_spec(view.snapshot, outcome.outcome_id)
+    if spec is None:
+        return None
+    if team is not None:
+        st.query_params["team"] = team.key
+    else:
+        st.query_params.pop("team", None)
+    return outcome, spec, team

@@ -1,14 +1,16 @@
-"""Shared form machinery for the update pages: widget state per form cycle, the opened
-record's version, saving with an idempotency key, and how problems, conflicts and "already
-saved" read; plus the forms several pages use (check-in, metrics)."""
+"""Shared form machinery for the update pages: widget state per form cycle, the record
+form (the opened record's version and values, widget keys, submit, archive), saving with
+an idempotency key, and how problems, conflicts and "already saved" read; plus the forms
+several pages use (check-in, metrics, business value scores)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -16,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from core.access import can_edit_team
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
-from core.explain import fmt_value, plural
-from core.reading_files import ParsedReadings, format_value, problem_row
+from core.explain import plural
+from core.format import format_value
+from core.model import OutcomeStatus, PISnapshot
+from core.reading_files import ParsedReadings, exact_text, problem_row
 from db import edit_queries
 from db.engine import read_session, write_session
 from db.readings_io import BAD, IDENTICAL, REPLACE, ImportPlan
@@ -29,11 +33,13 @@ from db.writes import (
     add_checkin,
     claim_submission,
     create_metric,
+    score_outcome,
     update_metric,
 )
+from ui import state
 from ui.data import clear_reads
-from ui.frame import Frame
 from ui.idempotency import rotate, submission_key
+from ui.site import Frame
 from ui.text import escape_markdown
 
 T = TypeVar("T")
@@ -171,8 +177,19 @@ class FormState:
     def generation(self) -> int:
         return int(st.session_state.get(f"{self.name}#gen", 0))
 
+    # Every widget key of a form is built by these three (a new cycle renews them all).
     def key(self, field: str) -> str:
+        """The widget key of an input field."""
         return f"{self.name}#{self.generation}.{field}"
+
+    @property
+    def form_key(self) -> str:
+        """The key of the `st.form` that holds the fields."""
+        return f"{self.name}#{self.generation}"
+
+    def button_key(self, action: str) -> str:
+        """The key of a button outside the fields (save, archive, go, ...)."""
+        return f"{self.name}#{self.generation}#{action}"
 
     def init(self, field: str, value: Any) -> str:
         """The widget key of `field`, holding `value` until the user changes it."""
@@ -260,11 +277,34 @@ class FormState:
             show_conflict(conflict)
             st.button(
                 "Discard my changes",
-                key=f"{self.name}#{self.generation}#discard",
+                key=self.button_key("discard"),
                 on_click=self.discard,
                 help="Load the values stored now",
             )
         return bool(note)
+
+
+class KeyedWrite(Generic[T]):
+    """A `db/` write function with its arguments, run as `write(session, submission_key)`:
+    the one idempotency convention of every form. The key goes to the function as
+    `submission_key=`, so the claim and the change commit or roll back together."""
+
+    def __init__(self, function: Callable[..., T], /, **arguments: Any) -> None:
+        self.function = function
+        self.arguments = arguments
+        # Until every db write takes `submission_key=` (issue 11 adds it to the rest), one
+        # that does not has the key claimed first, in the same transaction.
+        self.takes_key = "submission_key" in inspect.signature(function).parameters
+
+    def bind(self, **more: Any) -> KeyedWrite[T]:
+        """The same write with more arguments (the changed fields, `archived=`)."""
+        return KeyedWrite(self.function, **{**self.arguments, **more})
+
+    def __call__(self, session: Session, key: str) -> T:
+        if self.takes_key:
+            return self.function(session, **self.arguments, submission_key=key)
+        claim_submission(session, key=key)
+        return self.function(session, **self.arguments)
 
 
 def save(
@@ -276,13 +316,10 @@ def save(
     labels: Mapping[str, str] = LABELS,
     passthrough: tuple[type[Exception], ...] = (),
 ) -> T | None:
-    """Run `write(session, submission_key)` in one transaction. On success: clear the
-    read caches, start a new form cycle with `success` as its note, and rerun. On a
-    problem: say so here and keep the input. A submission already written: say so calmly.
-
-    `write` claims the key itself (`claim_submission`, or a write function's
-    `submission_key=`), so the claim and the change commit or roll back together.
-    Exceptions in `passthrough` reach the caller (after the rollback)."""
+    """Run `write(session, submission_key)` (a `KeyedWrite`) in one transaction. On
+    success: clear the read caches, start a new form cycle with `success` as its note, and
+    rerun. On a problem: say so here and keep the input. A submission already written: say
+    so calmly. Exceptions in `passthrough` reach the caller (after the rollback)."""
     key = submission_key(form.name)
     try:
         with write_session(frame.engine) as session:
@@ -319,37 +356,165 @@ def save_changes(
     frame: Frame,
     form: FormState,
     fields: Mapping[str, Any],
-    write: Callable[[Session, dict[str, Any]], T],
+    update: KeyedWrite[T],
     *,
     success: str | Callable[[T], str],
     labels: Mapping[str, str] = LABELS,
+    changes_argument: str | None = None,
 ) -> T | None:
-    """Save an edit form: `write(session, changes)` with only the changed fields."""
+    """Save an edit form: `update` with only the fields changed since the form opened, as
+    keyword arguments (or as one dict named `changes_argument`)."""
     changes = form.changes(fields)
     if not changes:
         st.info("Nothing to save: no field was changed.", icon=":material/info:")
         return None
-    return save(
-        frame,
-        form,
-        claimed(lambda session: write(session, changes)),
-        success=success,
-        labels=labels,
+    write = update.bind(**({changes_argument: changes} if changes_argument else changes))
+    return save(frame, form, write, success=success, labels=labels)
+
+
+class RecordForm(FormState):
+    """A form that adds a record (`record` None) or edits one: named after the record,
+    it opens the record once per form cycle (its version and values), builds every widget
+    key, submits (a create, or an update of the changed fields checked against the opened
+    version) and archives or restores."""
+
+    def __init__(
+        self,
+        frame: Frame,
+        prefix: str,
+        *,
+        entity: str,
+        record: edit_queries.EditRecord | None,
+        new: str = "new",
+        labels: Mapping[str, str] = LABELS,
+    ) -> None:
+        record_id = record.id if record is not None else None
+        super().__init__(
+            f"{prefix}.{new if record_id is None else record_id}",
+            entity=entity,
+            record_id=record_id,
+        )
+        self.frame = frame
+        self.record = record
+        self.labels = labels
+        self.values: dict[str, Any] = dict(record.values) if record is not None else {}
+        self.version = self.open(record)
+
+    def field(self, name: str, default: Any = None) -> str:
+        """The widget key of `name`, holding the stored value (for a new record,
+        `default`) until the user changes it."""
+        return self.init(name, self.values.get(name, default))
+
+    def update_write(
+        self, function: Callable[..., T], id_argument: str, **arguments: Any
+    ) -> KeyedWrite[T]:
+        """`function` on this form's record (`id_argument`: its id), checked against the
+        version the form opened."""
+        return KeyedWrite(
+            function, **{id_argument: self.record_id}, expected_version=self.version, **arguments
+        )
+
+    def actions(
+        self,
+        submitted: bool,
+        fields: Mapping[str, Any],
+        *,
+        create: KeyedWrite[T],
+        update: KeyedWrite[T],
+        created: str | Callable[[T], str],
+        saved: str | Callable[[T], str],
+        archive: str = "",
+        archived: bool = False,
+    ) -> None:
+        """Everything after a form's fields: submit when `submitted`, the status, and for a
+        record being edited the archive (or restore) button of `archive`, its noun."""
+        if submitted:
+            self.submit(fields, create=create, update=update, created=created, saved=saved)
+        self.show_status()
+        if archive and self.record is not None:
+            self.archive_button(noun=archive, archived=archived, archive=update)
+
+    def submit(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        create: KeyedWrite[T] | None,
+        update: KeyedWrite[T] | None,
+        created: str | Callable[[T], str],
+        saved: str | Callable[[T], str],
+    ) -> None:
+        """Create the record from `fields`, or update it with the changed ones."""
+        if self.record is None:
+            assert create is not None, "a form that creates needs `create`"
+            save(self.frame, self, create, success=created, labels=self.labels)
+        else:
+            assert update is not None, "a form that edits needs `update`"
+            save_changes(self.frame, self, fields, update, success=saved, labels=self.labels)
+
+    def archive_button(
+        self,
+        *,
+        noun: str,
+        archived: bool,
+        archive: KeyedWrite[Any],
+        restore: KeyedWrite[Any] | None = None,
+        help: str | None = None,
+    ) -> None:
+        """Archive (soft delete) or restore the record, checked against the opened version.
+        `archive` is run as given when it already says how (`archive_outcome`), else
+        with `archived=True`; `restore` defaults to `archive` with `archived=False`."""
+        label = f"Restore this {noun}" if archived else f"Archive this {noun}"
+        if st.button(
+            label,
+            key=self.button_key("archive"),
+            icon=":material/unarchive:" if archived else ":material/archive:",
+            help=help or ("Bring it back" if archived else "Hide it; it can be restored later"),
+        ):
+            if archived:
+                write = restore if restore is not None else archive.bind(archived=False)
+            else:
+                write = archive if restore is not None else archive.bind(archived=True)
+            save(
+                self.frame,
+                self,
+                write,
+                success=f"{'Restored' if archived else 'Archived'} the {noun}.",
+            )
+
+
+# The record pickers' "add a new one" choice: never a record id (a number) nor a username
+# (usernames never contain ":"), so a user called "new" can be picked too.
+ADD_NEW = ":new"
+
+
+def record_picker(
+    label: str,
+    records: Mapping[Any, str],
+    *,
+    new_label: str,
+    key: str,
+) -> Any | None:
+    """A select box of the records to edit (id: label) with "add a new one" first;
+    the chosen id, or None for a new one."""
+    column, _ = st.columns([1, 2])
+    choice = column.selectbox(
+        label,
+        [ADD_NEW, *records],
+        format_func=lambda i: new_label if i == ADD_NEW else records[i],
+        key=key,
     )
+    return None if choice == ADD_NEW else choice
 
 
-def claimed(write: Callable[[Session], T]) -> Callable[[Session, str], T]:
-    """A write function without `submission_key=`, made to claim the form's key first."""
-
-    def run(session: Session, key: str) -> T:
-        claim_submission(session, key=key)
-        return write(session)
-
-    return run
+def flash(message: str) -> None:
+    """Show `message` once on the next run (after st.rerun)."""
+    st.session_state[state.FLASH] = message
 
 
-def options_with_none(ids: Sequence[int]) -> list[int | None]:
-    return [None, *ids]
+def show_flash() -> None:
+    message = st.session_state.pop(state.FLASH, None)
+    if message:
+        st.success(message)
 
 
 # ---------------------------------------------------------------- check-ins
@@ -361,7 +526,7 @@ def checkin_form(frame: Frame, outcome_id: int, team_id: int | None) -> None:
     if not can_edit_team(frame.actor, team_id):
         return
     form = FormState(f"checkin.{outcome_id}", entity="checkin")
-    with st.form(f"{form.name}#{form.generation}", border=True):
+    with st.form(form.form_key, border=True):
         st.markdown("**Check in**")
         confidence = st.slider(
             "Confidence",
@@ -376,13 +541,12 @@ def checkin_form(frame: Frame, outcome_id: int, team_id: int | None) -> None:
         save(
             frame,
             form,
-            lambda session, key: add_checkin(
-                session,
+            KeyedWrite(
+                add_checkin,
                 actor=frame.actor,
                 outcome_id=outcome_id,
                 confidence=confidence,
                 comment=comment,
-                submission_key=key,
             ),
             success=lambda checkin: f"Checked in with confidence {checkin.confidence}.",
         )
@@ -390,8 +554,6 @@ def checkin_form(frame: Frame, outcome_id: int, team_id: int | None) -> None:
 
 
 # ---------------------------------------------------------------- metrics
-
-NEW = "new"
 
 
 def metrics_table(metrics: Sequence[edit_queries.EditRecord]) -> pd.DataFrame:
@@ -426,18 +588,17 @@ def metrics_editor(frame: Frame, *, team_id: int, team_name: str, context: str) 
         st.caption("You may not change this team's metrics.")
         return
     by_id = {m.id: m for m in metrics}
-    column, _ = st.columns([1, 2])
-    choice = column.selectbox(
+    choice = record_picker(
         "Metric to edit",
-        [NEW, *by_id],
-        format_func=lambda i: "Add a new metric" if i == NEW else _archived_label(by_id[i]),
+        {m.id: archived_label(m) for m in metrics},
+        new_label="Add a new metric",
         key=f"{context}.metric_choice.{team_id}",
     )
-    record = by_id.get(choice) if choice != NEW else None
+    record = by_id.get(choice) if choice is not None else None
     metric_form(frame, team_id=team_id, team_name=team_name, record=record, context=context)
 
 
-def _archived_label(record: edit_queries.EditRecord) -> str:
+def archived_label(record: edit_queries.EditRecord) -> str:
     return f"{record.label} (archived)" if record.get("archived") else record.label
 
 
@@ -449,25 +610,17 @@ def metric_form(
     record: edit_queries.EditRecord | None,
     context: str,
 ) -> None:
-    form = FormState(
-        f"{context}.metric.{record.id if record else f'new.{team_id}'}",
-        entity="metric",
-        record_id=record.id if record else None,
+    form = RecordForm(
+        frame, f"{context}.metric", entity="metric", record=record, new=f"new.{team_id}"
     )
-    version = form.open(record)
-    values = dict(record.values) if record else {}
-    with st.form(f"{form.name}#{form.generation}", border=True):
+    with st.form(form.form_key, border=True):
         left, right = st.columns(2)
-        name = left.text_input("Name", key=form.init("name", values.get("name", "")))
-        unit = right.text_input(
-            "Unit", key=form.init("unit", values.get("unit", "")), help='e.g. "%", "s", "users"'
-        )
-        description = st.text_area(
-            "Description", key=form.init("description", values.get("description", "")), height=68
-        )
+        name = left.text_input("Name", key=form.field("name", ""))
+        unit = right.text_input("Unit", key=form.field("unit", ""), help='e.g. "%", "s", "users"')
+        description = st.text_area("Description", key=form.field("description", ""), height=68)
         source = st.text_input(
             "Source",
-            key=form.init("source", values.get("source", "")),
+            key=form.field("source", ""),
             help="Where the numbers come from (a dashboard, a query)",
         )
         a, b, c = st.columns(3)
@@ -476,19 +629,15 @@ def metric_form(
             min_value=1,
             max_value=366,
             step=1,
-            key=form.init("update_interval_days", values.get("update_interval_days", 14)),
+            key=form.field("update_interval_days", 14),
             help="A metric not updated within this many days is stale",
         )
         decimals = b.number_input(
-            "Decimals",
-            min_value=0,
-            max_value=6,
-            step=1,
-            key=form.init("decimals", values.get("decimals", 1)),
+            "Decimals", min_value=0, max_value=6, step=1, key=form.field("decimals", 1)
         )
         leading = c.checkbox(
             "Leading",
-            key=form.init("leading", values.get("leading", False)),
+            key=form.field("leading", False),
             help="Moves soon after a release (a leading indicator), rather than lagging",
         )
         submitted = st.form_submit_button("Save metric" if record else "Add metric", type="primary")
@@ -501,72 +650,85 @@ def metric_form(
         "decimals": decimals,
         "leading": leading,
     }
-    if submitted:
-        if record is None:
-            save(
-                frame,
-                form,
-                claimed(
-                    lambda session: create_metric(
-                        session, actor=frame.actor, team_id=team_id, **fields
-                    )
-                ),
-                success=lambda m: f"Added metric {m.name} to {team_name}.",
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(create_metric, actor=frame.actor, team_id=team_id, **fields),
+        update=form.update_write(update_metric, "metric_id", actor=frame.actor),
+        created=lambda m: f"Added metric {m.name} to {team_name}.",
+        saved=lambda m: f"Saved metric {m.name}.",
+        archive="metric",
+        archived=bool(form.values.get("archived")),
+    )
+
+
+# ---------------------------------------------------------------- scoring (review page)
+
+
+def score_form(
+    frame: Frame, form_key: str, outcomes: Sequence[OutcomeStatus], snapshot: PISnapshot
+) -> None:
+    """Actual business value (0-10, blank: not scored) for a group of outcomes, saved in
+    one transaction with each outcome's version as opened (admins only; the write path
+    checks again)."""
+    name = f"score.{form_key}"
+    # The versions the user saw are those of the run that drew the form they submit, not
+    # of the submitting run: that run reads afresh (the data version changed), and would
+    # otherwise save over a score someone else made meanwhile without a word.
+    shown_key = f"{name}.versions"
+    current = {o.id: o.version for o in snapshot.outcomes}
+    versions = {**current, **st.session_state.get(shown_key, {})}
+    with (
+        st.expander("Score actual business value", icon=":material/edit:"),
+        st.form(name, border=False),
+    ):
+        values: dict[int, int | None] = {}
+        for outcome in outcomes:
+            values[outcome.outcome_id] = st.number_input(
+                f"{escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}",
+                min_value=0,
+                max_value=10,
+                step=1,
+                value=outcome.actual_bv,
+                placeholder="not scored",
+                key=f"{name}.{outcome.outcome_id}",
             )
-        else:
-            save_changes(
-                frame,
-                form,
-                fields,
-                lambda session, changes: update_metric(
+        submitted = st.form_submit_button("Save scores", type="primary")
+    st.session_state[shown_key] = current  # what this run shows, for the next submit
+    if not submitted:
+        return
+    changed = [o for o in outcomes if values[o.outcome_id] != o.actual_bv]
+    if not changed:
+        st.info("Nothing changed.")
+        return
+    try:
+        with write_session(frame.engine) as session:
+            claim_submission(session, key=submission_key(name))
+            for outcome in changed:
+                score_outcome(
                     session,
                     actor=frame.actor,
-                    metric_id=record.id,
-                    expected_version=version,
-                    **changes,
-                ),
-                success=lambda m: f"Saved metric {m.name}.",
-            )
-    form.show_status()
-    if record is not None:
-        archive_button(
-            frame,
-            form,
-            archived=bool(record.get("archived")),
-            noun="metric",
-            write=lambda session, archived: update_metric(
-                session,
-                actor=frame.actor,
-                metric_id=record.id,
-                expected_version=version,
-                archived=archived,
-            ),
-        )
-
-
-def archive_button(
-    frame: Frame,
-    form: FormState,
-    *,
-    archived: bool,
-    noun: str,
-    write: Callable[[Session, bool], Any],
-    help: str | None = None,
-) -> None:
-    """Archive (soft delete) or restore the record `form` edits, with its version."""
-    label = f"Restore this {noun}" if archived else f"Archive this {noun}"
-    if st.button(
-        label,
-        key=f"{form.name}#{form.generation}#archive",
-        icon=":material/unarchive:" if archived else ":material/archive:",
-        help=help or ("Bring it back" if archived else "Hide it; it can be restored later"),
-    ):
-        save(
-            frame,
-            form,
-            claimed(lambda session: write(session, not archived)),
-            success=f"{'Restored' if archived else 'Archived'} the {noun}.",
-        )
+                    outcome_id=outcome.outcome_id,
+                    actual_bv=values[outcome.outcome_id],
+                    expected_version=versions.get(outcome.outcome_id),
+                )
+    except DuplicateSubmission:
+        st.info("Already saved: this form was submitted before, nothing was written twice.")
+        return
+    except ConflictError as error:
+        clear_reads()  # the next run shows what is stored now
+        show_conflict(error)
+        return
+    except ValidationError as error:
+        show_problems(error)
+        return
+    except PermissionDenied as error:
+        st.error(f"Not saved: {escape_markdown(error)}", icon=":material/block:")
+        return
+    rotate(name)
+    clear_reads()
+    flash(f"Saved {len(changed)} business value score{'s' if len(changed) != 1 else ''}.")
+    st.rerun()
 
 
 # ---------------------------------------------------------------- the readings grid
@@ -584,7 +746,7 @@ def readings_grid(latest: pd.DataFrame, today: dt.date) -> pd.DataFrame:
             "Unit": row.unit or "",
             "Last value": ""
             if row.last_value is None or pd.isna(row.last_value)
-            else fmt_value(float(row.last_value), int(row.decimals)),
+            else format_value(float(row.last_value), decimals=int(row.decimals)),
             "Last date": row.last_date if isinstance(row.last_date, dt.date) else None,
             "New value": float("nan"),
             "Date": today,
@@ -641,7 +803,7 @@ def saved_readings_note(
     if result.unchanged:
         parts.append(f"{result.unchanged} unchanged")
     listed = "; ".join(
-        f"{names.get(e.metric_id, e.metric_id)} {format_value(e.value)} on {e.date.isoformat()}"
+        f"{names.get(e.metric_id, e.metric_id)} {exact_text(e.value)} on {e.date.isoformat()}"
         for e in entries
     )
     return f"Saved {plural(len(entries), 'reading')} ({', '.join(parts)}): {listed}."

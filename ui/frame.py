@@ -1,9 +1,8 @@
 """The one page frame every page starts with: page config, database, signed-in user,
-grouped navigation that keeps the filters, and the access check for the page."""
+grouped navigation that keeps the filters, and the access check for the page. The page
+list and the `Frame` it returns live in ui/site.py, which imports nothing from ui/."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -11,70 +10,11 @@ from sqlalchemy import Engine
 from core.access import Actor
 from db.engine import read_session
 from db.migrate import SchemaTooNewError
-from ui import state
 from ui.auth import current_actor, lost_session_notice, public_read, sign_in_form, sign_out
 from ui.data import SchemaTooOldError, check_data_version, get_engine, is_demo_workspace
 from ui.setup import first_admin_setup
+from ui.site import PAGES, SHARED_PARAMS, Frame, may_open
 from ui.text import escape_markdown
-
-# Parameters that travel with every navigation link, so context survives a page change.
-SHARED_PARAMS = ("train", "pi", "team", "outcome", "as_of")
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    key: str
-    path: str  # as st.page_link wants it
-    title: str
-    icon: str
-    group: str
-    access: str  # "read", "edit" (editors and admins) or "admin"
-
-
-PAGES: dict[str, PageSpec] = {
-    spec.key: spec
-    for spec in (
-        PageSpec("overview", "app.py", "PI overview", ":material/dashboard:", "Dashboards", "read"),
-        PageSpec("team", "pages/team.py", "Team", ":material/groups:", "Dashboards", "read"),
-        PageSpec("outcome", "pages/outcome.py", "Outcome", ":material/flag:", "Dashboards", "read"),
-        PageSpec(
-            "metric",
-            "pages/metric.py",
-            "Metric history",
-            ":material/history:",
-            "Dashboards",
-            "read",
-        ),
-        PageSpec(
-            "review", "pages/review.py", "PI review", ":material/fact_check:", "Dashboards", "read"
-        ),
-        PageSpec(
-            "present", "pages/present.py", "Present", ":material/slideshow:", "Dashboards", "read"
-        ),
-        PageSpec("record", "pages/record.py", "Record", ":material/edit_note:", "Update", "edit"),
-        PageSpec("plan", "pages/plan.py", "Plan", ":material/edit_calendar:", "Update", "edit"),
-        PageSpec("admin", "pages/admin.py", "Admin", ":material/settings:", "Admin", "admin"),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Frame:
-    engine: Engine
-    actor: Actor
-    page: PageSpec
-
-    @property
-    def can_edit_something(self) -> bool:
-        return self.actor.role in ("admin", "editor")
-
-
-def may_open(actor: Actor, spec: PageSpec) -> bool:
-    if spec.access == "read":
-        return True
-    if spec.access == "edit":
-        return actor.role in ("admin", "editor")
-    return actor.role == "admin"
 
 
 def shared_query_params() -> dict[str, str]:
@@ -175,14 +115,3 @@ def _demo_notice(engine: Engine) -> None:
             "(or set `OUTCOMES_DEMO=false`).",
             icon=":material/info:",
         )
-
-
-def flash(message: str) -> None:
-    """Show `message` once on the next run (after st.rerun)."""
-    st.session_state[state.FLASH] = message
-
-
-def show_flash() -> None:
-    message = st.session_state.pop(state.FLASH, None)
-    if message:
-        st.success(message)

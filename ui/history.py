@@ -7,15 +7,15 @@ from __future__ import annotations
 import streamlit as st
 
 from core.access import can_edit_team
+from core.format import format_value
 from core.model import MetricInfo
 from db import history as history_queries
 from db.history import MetricHistory
 from db.writes import delete_reading
 from ui.data import cached_read
-from ui.forms import FormState, save
-from ui.frame import Frame
+from ui.forms import FormState, KeyedWrite, save
+from ui.site import Frame
 from ui.text import escape_markdown
-from ui.theme import format_value
 
 PAGE = "pages/metric.py"
 PAGE_SIZE = 50
@@ -98,8 +98,8 @@ def delete_reading_form(frame: Frame, history: MetricHistory) -> None:
         int(row.id): f"{row.date.isoformat()}: {value_label(metric, float(row.value))}"
         for row in history.readings.itertuples(index=False)
     }
-    confirm = f"{form.name}#{form.generation}#confirm"
-    with st.form(f"{form.name}#{form.generation}", border=True):
+    confirm = form.button_key("confirm")
+    with st.form(form.form_key, border=True):
         st.markdown("**Delete a reading**")
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         chosen = left.selectbox(
@@ -128,9 +128,7 @@ def delete_reading_form(frame: Frame, history: MetricHistory) -> None:
             save(
                 frame,
                 form,
-                lambda session, key: delete_reading(
-                    session, actor=frame.actor, reading_id=reading_id, submission_key=key
-                ),
+                KeyedWrite(delete_reading, actor=frame.actor, reading_id=reading_id),
                 success=lambda r: (
                     f"Deleted the reading of {metric.name} on {r.date.isoformat()}: "
                     f"{value_label(metric, r.value)}."

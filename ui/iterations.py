@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.format import day_text
 from core.iterations import (
     DEFAULT_LENGTH_DAYS,
     MAX_LENGTH_DAYS,
@@ -24,10 +25,9 @@ from db.edit_queries import EditRecord
 from db.engine import read_session
 from db.iterations import CurrentGoals, GoalInfo, IterationInfo
 from ui.data import cached_read
-from ui.forms import LABELS, NEW, FormState, claimed, save, save_changes
-from ui.frame import Frame
+from ui.forms import LABELS, FormState, KeyedWrite, RecordForm, record_picker, save
+from ui.site import Frame
 from ui.text import escape_markdown
-from ui.views import day_text
 
 LABELS_HERE: dict[str, str] = {
     **LABELS,
@@ -227,23 +227,25 @@ def goal_form(
     today: dt.date,
 ) -> None:
     """Plain widgets rather than st.form, so the quality check follows the goal as typed."""
-    form = FormState(
-        f"plan.goal.{record.id if record else f'new.{iteration.id}.{team_id}'}",
+    form = RecordForm(
+        frame,
+        "plan.goal",
         entity="iteration_goal",
-        record_id=record.id if record else None,
+        record=record,
+        new=f"new.{iteration.id}.{team_id}",
+        labels=LABELS_HERE,
     )
-    version = form.open(record)
-    values: dict[str, Any] = dict(record.values) if record else {}
     outcome_labels = {o.id: o.label for o in outcomes}
     metric_labels = {m.id: m.label for m in metrics}
-    if values.get("metric_id") is not None and values["metric_id"] not in metric_labels:
-        metric_labels[values["metric_id"]] = f"metric #{values['metric_id']} (archived)"
+    metric = form.values.get("metric_id")
+    if metric is not None and metric not in metric_labels:
+        metric_labels[metric] = f"metric #{metric} (archived)"
     judge = can_judge(iteration.end, today)
     left, right = st.columns([2, 1], gap="large")
     with left:
         goal = st.text_input(
             "Goal",
-            key=form.init("goal", values.get("goal", "")),
+            key=form.field("goal", ""),
             placeholder="Returning buyers pay with a saved card in one step",
             help="One sentence: the change for users you expect by the iteration's end",
         )
@@ -251,19 +253,19 @@ def goal_form(
         outcome_id = a.selectbox(
             "Tied to outcome",
             list(outcome_labels),
-            key=form.init("outcome_id", values.get("outcome_id", next(iter(outcome_labels)))),
+            key=form.field("outcome_id", next(iter(outcome_labels))),
             format_func=lambda i: outcome_labels.get(i, f"outcome #{i}"),
         )
         metric_id = b.selectbox(
             "Metric (optional)",
             [None, *metric_labels],
-            key=form.init("metric_id", values.get("metric_id")),
+            key=form.field("metric_id"),
             format_func=lambda i: "None" if i is None else metric_labels.get(i, f"#{i}"),
         )
         met_word = c.selectbox(
             "Met",
             ("unknown", "yes", "no"),
-            key=form.init("met", MET_WORDS[values.get("met")]),
+            key=form.init("met", MET_WORDS[form.values.get("met")]),
             disabled=not judge,
             help=None
             if judge
@@ -272,42 +274,24 @@ def goal_form(
         met = MET_BY_WORD.get(str(met_word))
         fields = {"goal": goal, "outcome_id": outcome_id, "metric_id": metric_id, "met": met}
         if st.button(
-            "Save goal" if record else "Set goal",
-            type="primary",
-            key=f"{form.name}#{form.generation}#save",
+            "Save goal" if record else "Set goal", type="primary", key=form.button_key("save")
         ):
-            if record is None:
-                save(
-                    frame,
-                    form,
-                    lambda session, key: iterations.create_iteration_goal(
-                        session,
-                        actor=frame.actor,
-                        iteration_id=iteration.id,
-                        team_id=team_id,
-                        today=today,
-                        submission_key=key,
-                        **fields,
-                    ),
-                    success=lambda made: _created(made, iteration),
-                    labels=LABELS_HERE,
-                )
-            else:
-                save_changes(
-                    frame,
-                    form,
-                    fields,
-                    lambda session, changes: iterations.update_iteration_goal(
-                        session,
-                        actor=frame.actor,
-                        goal_id=record.id,
-                        expected_version=version,
-                        today=today,
-                        **changes,
-                    ),
-                    success=f"Saved the goal for {iteration.name}.",
-                    labels=LABELS_HERE,
-                )
+            form.submit(
+                fields,
+                create=KeyedWrite(
+                    iterations.create_iteration_goal,
+                    actor=frame.actor,
+                    iteration_id=iteration.id,
+                    team_id=team_id,
+                    today=today,
+                    **fields,
+                ),
+                update=form.update_write(
+                    iterations.update_iteration_goal, "goal_id", actor=frame.actor, today=today
+                ),
+                created=lambda made: _created(made, iteration),
+                saved=f"Saved the goal for {iteration.name}.",
+            )
         form.show_status()
     with right, st.container(border=True):
         st.markdown("**Quality check**")
@@ -377,7 +361,7 @@ def iterations_admin(frame: Frame) -> None:
 
 def generate_form(frame: Frame, pi: EditRecord) -> None:
     form = FormState(f"admin.iterations.generate.{pi.id}")
-    with st.form(f"{form.name}#{form.generation}"):
+    with st.form(form.form_key):
         length = st.number_input(
             "Length (days)",
             min_value=1,
@@ -392,8 +376,8 @@ def generate_form(frame: Frame, pi: EditRecord) -> None:
         save(
             frame,
             form,
-            lambda session, key: iterations.generate_iterations(
-                session, actor=frame.actor, pi_id=pi.id, length_days=length, submission_key=key
+            KeyedWrite(
+                iterations.generate_iterations, actor=frame.actor, pi_id=pi.id, length_days=length
             ),
             success=lambda made: f"Made {len(made)} iterations for {pi.label}.",
             labels=LABELS_HERE,
@@ -403,77 +387,48 @@ def generate_form(frame: Frame, pi: EditRecord) -> None:
 
 def iteration_form(frame: Frame, pi: EditRecord, records: list[EditRecord]) -> None:
     by_id = {r.id: r for r in records}
-    column, _ = st.columns([1, 2])
-    choice = column.selectbox(
+    chosen = record_picker(
         "Iteration to edit",
-        [NEW, *by_id],
-        format_func=lambda i: "Add an iteration" if i == NEW else by_id[i].label,
+        {r.id: r.label for r in records},
+        new_label="Add an iteration",
         key=f"admin.iterations.choice.{pi.id}",
     )
-    record = by_id.get(choice) if choice != NEW else None
-    form = FormState(
-        f"admin.iteration.{record.id if record else f'new.{pi.id}'}",
+    record = by_id.get(chosen) if chosen is not None else None
+    form = RecordForm(
+        frame,
+        "admin.iteration",
         entity="iteration",
-        record_id=record.id if record else None,
+        record=record,
+        new=f"new.{pi.id}",
+        labels=LABELS_HERE,
     )
-    version = form.open(record)
-    values: dict[str, Any] = dict(record.values) if record else {}
-    with st.form(f"{form.name}#{form.generation}"):
+    with st.form(form.form_key):
         a, b, c = st.columns(3)
-        name = a.text_input("Iteration name", key=form.init("name", values.get("name", "")))
-        start = b.date_input(
-            "Iteration start",
-            key=form.init("start_date", values.get("start_date")),
-            format="YYYY-MM-DD",
-        )
-        end = c.date_input(
-            "Iteration end", key=form.init("end_date", values.get("end_date")), format="YYYY-MM-DD"
-        )
+        name = a.text_input("Iteration name", key=form.field("name", ""))
+        start = b.date_input("Iteration start", key=form.field("start_date"), format="YYYY-MM-DD")
+        end = c.date_input("Iteration end", key=form.field("end_date"), format="YYYY-MM-DD")
         submitted = st.form_submit_button(
             "Save iteration" if record else "Add iteration", type="primary"
         )
     fields = {"name": name, "start_date": start, "end_date": end}
-    if submitted:
-        if record is None:
-            save(
-                frame,
-                form,
-                lambda session, key: iterations.create_iteration(
-                    session, actor=frame.actor, pi_id=pi.id, submission_key=key, **fields
-                ),
-                success=lambda i: f"Added {i.name}.",
-                labels=LABELS_HERE,
-            )
-        else:
-            save_changes(
-                frame,
-                form,
-                fields,
-                lambda session, changes: iterations.update_iteration(
-                    session,
-                    actor=frame.actor,
-                    iteration_id=record.id,
-                    expected_version=version,
-                    **changes,
-                ),
-                success=lambda i: f"Saved {i.name}.",
-                labels=LABELS_HERE,
-            )
-    form.show_status()
+    form.actions(
+        submitted,
+        fields,
+        create=KeyedWrite(iterations.create_iteration, actor=frame.actor, pi_id=pi.id, **fields),
+        update=form.update_write(iterations.update_iteration, "iteration_id", actor=frame.actor),
+        created=lambda i: f"Added {i.name}.",
+        saved=lambda i: f"Saved {i.name}.",
+    )
     if record is not None and st.button(
         "Delete this iteration",
         icon=":material/delete:",
-        key=f"{form.name}#{form.generation}#delete",
+        key=form.button_key("delete"),
         help="Only an iteration without goals can go",
     ):
         save(
             frame,
             form,
-            claimed(
-                lambda session: iterations.delete_iteration(
-                    session, actor=frame.actor, iteration_id=record.id, expected_version=version
-                )
-            ),
+            form.update_write(iterations.delete_iteration, "iteration_id", actor=frame.actor),
             success=f"Deleted {record['name']}.",
             labels=LABELS_HERE,
         )

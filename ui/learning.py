@@ -15,8 +15,8 @@ from db import edit_queries
 from db.engine import read_session
 from db.models import DECISIONS, VERDICTS, Hypothesis
 from db.writes import override_verdict, update_hypothesis
-from ui.forms import LABELS, FormState, save_changes
-from ui.frame import Frame
+from ui.forms import LABELS, FormState, KeyedWrite, save_changes
+from ui.site import Frame
 from ui.theme import verdict_label
 
 LEARNING_LABELS = {
@@ -100,7 +100,7 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
         icon=":material/edit_note:",
         expanded=form.conflict is not None,
     ):
-        with st.form(f"{form.name}#{form.generation}", border=False):
+        with st.form(form.form_key, border=False):
             learning = st.text_area(
                 "Learning",
                 key=form.init("learning", record["learning"]),
@@ -140,15 +140,15 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
                 frame,
                 form,
                 fields,
-                lambda session, changes: save_learning(
-                    session,
+                KeyedWrite(
+                    save_learning,
                     actor=frame.actor,
                     hypothesis_id=hypothesis_id,
                     expected_version=version,
-                    changes=changes,
                     override=override,
                     override_reason=reason,
                 ),
+                changes_argument="changes",
                 success=lambda h: (
                     f"Saved the learning on “{label}”" + (f": {h.decision}." if h.decision else ".")
                 ),

@@ -16,7 +16,18 @@ from sqlalchemy import Engine
 from core.access import Actor
 from core.errors import Problem, ValidationError
 from db.engine import read_session, write_session
+from db.users import (
+    FIRST_LOCK_SECONDS,
+    MAX_FAILED_SIGN_INS,
+    MAX_LOCK_SECONDS,
+    actor_for,
+    admin_exists,
+    create_user,
+    hash_password,
+    hasher,
+)
 from ui import state
+from ui.text import escape_markdown
 
 log = logging.getLogger("outcomes.setup")
 
@@ -71,8 +82,6 @@ def _normalized(code: str) -> str:
 
 
 def _code_matches(code_hash: str, code: str) -> bool:
-    from db.users import hasher
-
     try:
         return hasher.verify(code_hash, _normalized(code))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -86,8 +95,6 @@ def setup_code_needed(engine: Engine) -> bool:
     key = _database_key(engine)
     if key in _closed:
         return False
-    from db.users import admin_exists, hash_password
-
     with read_session(engine) as session:
         needed = not admin_exists(session)
     with _lock:
@@ -126,15 +133,6 @@ def redeem_setup_code(
 ) -> SetupResult:
     """Create the first admin when `code` is this process's setup code and no admin
     exists yet. Wrong codes count like wrong passwords (5, then a lock of 60 s doubling)."""
-    from db.users import (
-        FIRST_LOCK_SECONDS,
-        MAX_FAILED_SIGN_INS,
-        MAX_LOCK_SECONDS,
-        actor_for,
-        admin_exists,
-        create_user,
-    )
-
     key = _database_key(engine)
     # One redemption at a time: two visitors racing with the same code make one admin.
     with _lock:
@@ -218,8 +216,6 @@ def setup_form(engine: Engine, *, key: str = "sign_in", compact: bool = False) -
             st.session_state[state.FLASH] = result.message
             st.rerun()
         if result.problems:
-            from ui.views import escape_markdown
-
             st.error(
                 "Not created. Please fix:\n"
                 + "\n".join(

@@ -8,8 +8,6 @@ the only signal: every health and verdict also has a word.
 
 from __future__ import annotations
 
-import math
-
 from core.model import HEALTH_ORDER as TARGET_HEALTH_ORDER
 from core.model import HEALTH_WORDS, PREDICTABILITY_BANDS, UNMEASURABLE, VERDICTS
 
@@ -72,21 +70,3 @@ def health_label(health: str) -> str:
 
 def verdict_label(verdict: str) -> str:
     return VERDICT_LABEL.get(verdict, verdict.replace("_", " ").capitalize())
-
-
-def format_value(value: float | None, unit: str = "", decimals: int = 1) -> str:
-    """A metric value as people read it: "2.4%", "1,250 users", "3.2 s"; "—" when unknown."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    text = f"{value:,.{max(decimals, 0)}f}"
-    if not unit:
-        return text
-    # A percent sign sits on the number; other units are words after a space.
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
-def format_percent(fraction: float | None, decimals: int = 0) -> str:
-    """A fraction (progress) as a percent: 0.456 -> "46%"."""
-    if fraction is None or not math.isfinite(fraction):
-        return "—"
-    return f"{fraction * 100:.{decimals}f}%"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core import reading_files
 from db import sign_in
-from ui.views import PRESENT_DEFAULT_INTERVAL, PRESENT_MAX_INTERVAL, PRESENT_MIN_INTERVAL
+from ui.present import PRESENT_DEFAULT_INTERVAL, PRESENT_MAX_INTERVAL, PRESENT_MIN_INTERVAL
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 

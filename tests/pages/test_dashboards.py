@@ -23,9 +23,9 @@ from db.writes import score_outcome
 from seed.demo import load_demo
 from tests.conftest import DEMO_TODAY
 from ui import state
+from ui.present import present_interval
 from ui.text import WORD_JOINER as WJ
-from ui.text import safe_url
-from ui.views import escape_markdown, present_interval
+from ui.text import escape_markdown, safe_url
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = DEMO_TODAY.isoformat()

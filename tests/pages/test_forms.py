@@ -29,7 +29,8 @@ from tests.pages.update_workspace import (
     unescape,
 )
 from ui import state
-from ui.forms import escape_markdown, grid_entries, import_preview, readings_grid
+from ui.forms import grid_entries, import_preview, readings_grid
+from ui.text import escape_markdown
 
 
 @pytest.fixture

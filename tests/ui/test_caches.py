@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-import ui.views
+import ui.chart_cache
 from ui.data import cached_read, clear_reads
 
 DAY = dt.date(2026, 11, 2)
@@ -32,13 +32,13 @@ def fresh_caches() -> Iterator[None]:
 def sparkline_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many points each sparkline build got; the pages draw through CHARTS."""
     builds: list[int] = []
-    build = ui.views.CHARTS["sparkline"]
+    build = ui.chart_cache.CHARTS["sparkline"]
 
     def counted(readings: Any, **kwargs: Any) -> Any:
         builds.append(len(readings))
         return build(readings, **kwargs)
 
-    monkeypatch.setitem(ui.views.CHARTS, "sparkline", counted)
+    monkeypatch.setitem(ui.chart_cache.CHARTS, "sparkline", counted)
     return builds
 
 
@@ -47,8 +47,8 @@ def sparkline_page(values: list[float]) -> None:
 
     import streamlit as st
 
+    from ui.chart_cache import show_chart
     from ui.charts import readings_frame
-    from ui.views import show_chart
 
     day = dt.date(2026, 11, 2)
     points = [(day - dt.timedelta(days=7 * i), v) for i, v in enumerate(values)]

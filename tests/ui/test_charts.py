@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from core.format import format_value
 from core.model import (
     HypothesisSpec,
     MetricInfo,
@@ -28,7 +29,6 @@ from ui.theme import (
     TEXT_MUTED,
     VERDICT_COLOR,
     VERDICT_LABEL,
-    format_value,
 )
 
 AS_OF = dt.date(2026, 11, 2)
