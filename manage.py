@@ -429,5 +429,51 @@ def report_command(pi_name: str, as_of: dt.datetime | None, report_format: str) 
             click.echo(report_markdown_text(session, pi_name=pi_name, as_of=day))
 
 
+# ---------------------------------------------------------------- API tokens
+
+
+@cli.command("create-token")
+@click.argument("name")
+@click.option("--team", "team_key", required=True, help="Key of the team the token acts for.")
+@click.option(
+    "--scope",
+    type=click.Choice(["readings:write", "report:read"]),
+    required=True,
+    help="readings:write: post the team's readings; report:read: read the PI report.",
+)
+@handles_errors
+def create_token_command(name: str, team_key: str, scope: str) -> None:
+    """Create an API token for one team and print it once.
+
+    Only a salted hash is stored: copy the token now, it cannot be shown again. Use it as
+    `Authorization: Bearer TOKEN` on the HTTP API (/api/v1/)."""
+    from db.tokens import create_token
+
+    with _database() as engine, write_session(engine) as session:
+        info, secret = create_token(
+            session, actor=_actor(), name=name, team_key=team_key, scope=scope
+        )
+    # The token alone on standard output, so `TOKEN=$(python manage.py create-token ...)`
+    # works; the explanation on standard error.
+    click.echo(secret)
+    click.echo(
+        f"Created token '{info.name}' for team {info.team_key} ({info.scope}). "
+        "It is shown only this once.",
+        err=True,
+    )
+
+
+@cli.command("revoke-token")
+@click.argument("name")
+@handles_errors
+def revoke_token_command(name: str) -> None:
+    """Revoke an API token: every later request with it is refused (401)."""
+    from db.tokens import revoke_token
+
+    with _database() as engine, write_session(engine) as session:
+        info = revoke_token(session, actor=_actor(), name=name)
+    click.echo(f"Revoked token '{info.name}' of team {info.team_key}.")
+
+
 if __name__ == "__main__":
     sys.exit(cli())

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from core.api_payload import api_problem, parse_readings_payload
 from core.errors import PermissionDenied, Problem, ValidationError
+from core.reading_files import sort_problems
 from db.engine import make_engine, read_session, write_session
 from db.models import Team
 from db.readings_io import import_readings
@@ -102,15 +103,25 @@ def _post_readings(header: str | None, body: Any) -> JSONResponse:
     try:
         with write_session(engine) as session:
             token = authenticate(session, header=header, scope=READINGS_WRITE, touch=False)
-            if payload.problems:
-                raise ValidationError(payload.problems)
-            foreign = _foreign_rows(session, token, [(row.row, row.team) for row in payload.rows])
+            foreign = _foreign_rows(session, token, payload.teams)
             if foreign:
                 shown = ", ".join(str(i) for i in foreign[:20])
                 raise PermissionDenied(
                     f"token '{token.name}' may write readings of team {token.team_key} only; "
                     f"rows {shown} name another team"
                 )
+            if payload.problems:
+                # Every bad row at once: the body's own problems and what the import
+                # finds in the rows that parsed (a dry run writes nothing).
+                checked = import_readings(
+                    session,
+                    actor=token.actor,
+                    rows=payload.rows,
+                    replace=payload.replace,
+                    source="api",
+                    dry_run=True,
+                )
+                raise ValidationError(sort_problems([*payload.problems, *checked.problems]))
             touch_token(session, token_id=token.id)
             result = import_readings(
                 session,

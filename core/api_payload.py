@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import Problem
@@ -32,6 +32,9 @@ class ReadingsPayload:
     rows: list[ReadingRow]
     replace: bool
     problems: list[Problem]
+    # (index, team as written) of every row that names a team, good or bad: a row for
+    # another team is refused (403) whatever else is wrong with it.
+    teams: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _text(row: dict[str, Any], name: str, index: int, problems: list[Problem]) -> str:
@@ -66,6 +69,7 @@ def parse_readings_payload(body: Any) -> ReadingsPayload:
         problems.append(Problem("readings", f"at most {MAX_ROWS:,} readings per request"))
         return ReadingsPayload([], replace, problems)
     rows: list[ReadingRow] = []
+    teams: list[tuple[int, str]] = []
     for index, row in enumerate(readings):
         if not isinstance(row, dict):
             problems.append(Problem(f"row {index}", "must be an object"))
@@ -75,6 +79,8 @@ def parse_readings_payload(body: Any) -> ReadingsPayload:
         if extra:
             problems.append(Problem(f"row {index}", f"unknown field(s): {', '.join(extra)}"))
         team = _text(row, "team", index, problems)
+        if team:
+            teams.append((index, team))
         metric = _text(row, "metric", index, problems)
         date = _date(row.get("date"), index, problems)
         value = _value(row.get("value"), index, problems)
@@ -90,7 +96,7 @@ def parse_readings_payload(body: Any) -> ReadingsPayload:
             )
         if len(problems) == before and date is not None and value is not None:
             rows.append(ReadingRow(index, team, metric, date, value, note.strip()))
-    return ReadingsPayload(rows, replace, problems)
+    return ReadingsPayload(rows, replace, problems, teams)
 
 
 def _date(value: Any, index: int, problems: list[Problem]) -> dt.date | None:
