@@ -475,5 +475,72 @@ def revoke_token_command(name: str) -> None:
     click.echo(f"Revoked token '{info.name}' of team {info.team_key}.")
 
 
+# ---------------------------------------------------------------- digest
+
+
+@cli.command("digest")
+@click.option("--team", "team_key", default=None, help="Key of the team (or use --train).")
+@click.option("--train", "train_name", default=None, help="Name of the train (or use --team).")
+@click.option(
+    "--since",
+    type=ISO_DATE,
+    default=None,
+    help="What changed after this date (YYYY-MM-DD); default 7 days ago.",
+)
+@click.option("--send", is_flag=True, help="Also send it to the configured destinations.")
+@click.option("--dry-run", is_flag=True, help="With --send: list where it would go, send nothing.")
+@handles_errors
+def digest_command(
+    team_key: str | None,
+    train_name: str | None,
+    since: dt.datetime | None,
+    send: bool,
+    dry_run: bool,
+) -> None:
+    """Print a team's or a train's digest as Markdown, and with --send deliver it.
+
+    What changed since the date (new readings with old -> new, health and verdict
+    changes), stale metrics, hypotheses whose window closed without a decision, and the
+    current iteration goal. Destinations (a chat webhook named in secrets, e-mail over
+    SMTP) are configured by admins on the Admin page. A failed send exits 1 naming the
+    destination; the others are still sent."""
+    from core.digest import digest_markdown, digest_title
+    from db.digest import build_digest, destinations_for, digest_scope
+    from notify.send import deliver
+
+    with _database() as engine, read_session(engine) as session:
+        digest = build_digest(
+            session,
+            team_key=team_key,
+            train_name=train_name,
+            since=since.date() if since else None,
+        )
+        destinations = destinations_for(
+            session, digest_scope(session, team_key=team_key, train_name=train_name)
+        )
+    text = digest_markdown(digest)
+    click.echo(text, nl=False)
+    if not send:
+        return
+    if not destinations:
+        _fail(REFUSED, f"No digest destinations are configured for {digest.scope}.")
+    if dry_run:
+        for destination in destinations:
+            kind = "webhook" if destination.kind == "webhook" else "e-mail to"
+            click.echo(f"Would send to {kind} {destination.target}.", err=True)
+        return
+    failed = []
+    for destination in destinations:
+        result = deliver(
+            destination.kind, destination.target, subject=digest_title(digest), text=text
+        )
+        if result.ok:
+            click.echo(f"Sent to {result.destination}.", err=True)
+        else:
+            failed.append(f"Not sent to {result.destination}: {result.error}")
+    if failed:
+        _fail(REFUSED, *failed)
+
+
 if __name__ == "__main__":
     sys.exit(cli())
