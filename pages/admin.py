@@ -28,6 +28,7 @@ from db.workspace import (
 )
 from db.writes import create_pi, create_team, create_train, update_pi, update_team, update_train
 from ui.data import clear_reads
+from ui.digest import digest_admin
 from ui.forms import (
     NEW,
     FormState,
@@ -643,6 +644,7 @@ tabs = st.tabs(
         "Workspace",
         "Backup",
         "Audit log",
+        "Digests & API",
     ]
 )
 for tab, render in zip(
@@ -657,6 +659,7 @@ for tab, render in zip(
         workspace_tab,
         backup_tab,
         audit_tab,
+        digest_admin,
     ),
     strict=True,
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import reads
+from ui.digest import team_digest_section
 from ui.frame import page_frame
 from ui.history import metric_links
 from ui.iterations import team_goal_section
@@ -72,3 +73,4 @@ for outcome in status.outcomes:
 # Under the PI's outcomes: what the team aims for in this iteration.
 team_goal_section(pi, team.id, as_of)
 metric_links(team.key, pi.name)
+team_digest_section(frame, team, as_of)
