@@ -487,6 +487,12 @@ def revoke_token_command(name: str) -> None:
     default=None,
     help="What changed after this date (YYYY-MM-DD); default 7 days ago.",
 )
+@click.option(
+    "--today",
+    type=ISO_DATE,
+    default=None,
+    help="Make the digest as it would have been on this date (YYYY-MM-DD); default today.",
+)
 @click.option("--send", is_flag=True, help="Also send it to the configured destinations.")
 @click.option("--dry-run", is_flag=True, help="With --send: list where it would go, send nothing.")
 @handles_errors
@@ -494,6 +500,7 @@ def digest_command(
     team_key: str | None,
     train_name: str | None,
     since: dt.datetime | None,
+    today: dt.datetime | None,
     send: bool,
     dry_run: bool,
 ) -> None:
@@ -514,6 +521,7 @@ def digest_command(
             team_key=team_key,
             train_name=train_name,
             since=since.date() if since else None,
+            today=today.date() if today else None,
         )
         destinations = destinations_for(
             session, digest_scope(session, team_key=team_key, train_name=train_name)

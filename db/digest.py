@@ -324,8 +324,8 @@ def list_destinations(
         query = query.where(DigestDestination.team_id == team_id)
     if train_id is not None:
         query = query.where(DigestDestination.train_id == train_id)
-    teams = dict(session.execute(select(Team.id, Team.name)).tuples().all())
-    trains = dict(session.execute(select(Train.id, Train.name)).tuples().all())
+    teams = {i: n for i, n in session.execute(select(Team.id, Team.name))}
+    trains = {i: n for i, n in session.execute(select(Train.id, Train.name))}
     return [
         DestinationInfo(row.id, _describe(row, teams, trains), row.kind, row.target)
         for row in session.scalars(query)
