@@ -22,7 +22,7 @@ from ui.frame import Frame
 from ui.tokens import tokens_section
 
 LABELS = {"scope": "Team or train", "kind": "Send by", "target": "Webhook name or addresses"}
-KIND_WORDS = {"webhook": "Chat webhook (name in secrets)", "email": "E-mail (addresses)"}
+KIND_WORDS = {"webhook": "Chat webhook", "email": "E-mail"}
 
 team_digest = cached_read(digests.build_digest)
 
@@ -58,7 +58,7 @@ def _scopes(frame: Frame) -> dict[str, str]:
 def digest_admin(frame: Frame) -> None:
     """Admin tab: where each team's or train's digest goes, and every team's API tokens."""
     st.subheader("Digest destinations", anchor=False)
-    st.caption(
+    st.markdown(
         "`manage.py digest --team KEY --send` (or `--train NAME`) sends the digest to these. "
         "A webhook is named here and its URL kept in `.streamlit/secrets.toml` under "
         "`[digest.webhooks]`; e-mail goes through `[digest.smtp]`."
