@@ -456,5 +456,126 @@ def report_command(pi_name: str, as_of: dt.datetime | None, report_format: str) 
             click.echo(report_markdown_text(session, pi_name=pi_name, as_of=day))
 
 
+# ---------------------------------------------------------------- API tokens
+
+
+@cli.command("create-token")
+@click.argument("name")
+@click.option("--team", "team_key", required=True, help="Key of the team the token acts for.")
+@click.option(
+    "--scope",
+    type=click.Choice(["readings:write", "report:read"]),
+    required=True,
+    help="readings:write: post the team's readings; report:read: read the PI report.",
+)
+@handles_errors
+def create_token_command(name: str, team_key: str, scope: str) -> None:
+    """Create an API token for one team and print it once.
+
+    Only a salted hash is stored: copy the token now, it cannot be shown again. Use it as
+    `Authorization: Bearer TOKEN` on the HTTP API (/api/v1/)."""
+    from db.tokens import create_token
+
+    with _database() as engine, write_session(engine) as session:
+        info, secret = create_token(
+            session, actor=_actor(), name=name, team_key=team_key, scope=scope
+        )
+    # The token alone on standard output, so `TOKEN=$(python manage.py create-token ...)`
+    # works; the explanation on standard error.
+    click.echo(secret)
+    click.echo(
+        f"Created token '{info.name}' for team {info.team_key} ({info.scope}). "
+        "It is shown only this once.",
+        err=True,
+    )
+
+
+@cli.command("revoke-token")
+@click.argument("name")
+@handles_errors
+def revoke_token_command(name: str) -> None:
+    """Revoke an API token: every later request with it is refused (401)."""
+    from db.tokens import revoke_token
+
+    with _database() as engine, write_session(engine) as session:
+        info = revoke_token(session, actor=_actor(), name=name)
+    click.echo(f"Revoked token '{info.name}' of team {info.team_key}.")
+
+
+# ---------------------------------------------------------------- digest
+
+
+@cli.command("digest")
+@click.option("--team", "team_key", default=None, help="Key of the team (or use --train).")
+@click.option("--train", "train_name", default=None, help="Name of the train (or use --team).")
+@click.option(
+    "--since",
+    type=ISO_DATE,
+    default=None,
+    help="What changed after this date (YYYY-MM-DD); default 7 days ago.",
+)
+@click.option(
+    "--today",
+    type=ISO_DATE,
+    default=None,
+    help="Make the digest as it would have been on this date (YYYY-MM-DD); default today.",
+)
+@click.option("--send", is_flag=True, help="Also send it to the configured destinations.")
+@click.option("--dry-run", is_flag=True, help="With --send: list where it would go, send nothing.")
+@handles_errors
+def digest_command(
+    team_key: str | None,
+    train_name: str | None,
+    since: dt.datetime | None,
+    today: dt.datetime | None,
+    send: bool,
+    dry_run: bool,
+) -> None:
+    """Print a team's or a train's digest as Markdown, and with --send deliver it.
+
+    What changed since the date (new readings with old -> new, health and verdict
+    changes), stale metrics, hypotheses whose window closed without a decision, and the
+    current iteration goal. Destinations (a chat webhook named in secrets, e-mail over
+    SMTP) are configured by admins on the Admin page. A failed send exits 1 naming the
+    destination; the others are still sent."""
+    from core.digest import digest_markdown, digest_title
+    from db.digest import build_digest, destinations_for, digest_scope
+    from notify.send import deliver
+
+    with _database() as engine, read_session(engine) as session:
+        digest = build_digest(
+            session,
+            team_key=team_key,
+            train_name=train_name,
+            since=since.date() if since else None,
+            today=today.date() if today else None,
+        )
+        destinations = destinations_for(
+            session, digest_scope(session, team_key=team_key, train_name=train_name)
+        )
+    text = digest_markdown(digest)
+    click.echo(text, nl=False)
+    if not send:
+        return
+    if not destinations:
+        _fail(REFUSED, f"No digest destinations are configured for {digest.scope}.")
+    if dry_run:
+        for destination in destinations:
+            kind = "webhook" if destination.kind == "webhook" else "e-mail to"
+            click.echo(f"Would send to {kind} {destination.target}.", err=True)
+        return
+    failed = []
+    for destination in destinations:
+        result = deliver(
+            destination.kind, destination.target, subject=digest_title(digest), text=text
+        )
+        if result.ok:
+            click.echo(f"Sent to {result.destination}.", err=True)
+        else:
+            failed.append(f"Not sent to {result.destination}: {result.error}")
+    if failed:
+        _fail(REFUSED, *failed)
+
+
 if __name__ == "__main__":
     sys.exit(cli())

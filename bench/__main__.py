@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from bench.load import LoadResult, Plan
     from bench.workspace import PageSpec
 
-FIGURES = ("report", "import", "pages", "browser", "load", "version")
+FIGURES = ("report", "import", "pages", "browser", "load", "version", "api")
 ALIASES = {"memory": "load"}
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 AIM_BROWSER = 1.3
@@ -245,6 +245,45 @@ def version_figures(ws: BenchWorkspace, args: argparse.Namespace) -> list[Figure
             )
         )
     return figures
+
+
+def api_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) -> list[Figure]:
+    from bench.api_bench import ROWS, measure_api
+
+    times = measure_api(
+        ws.path,
+        team_key=ws.team,
+        pi=ws.pi,
+        as_of=ws.today,
+        workdir=workdir,
+        repeat=20 if args.quick else 50,
+    )
+    return [
+        Figure(
+            f"API {ROWS}-row post p50 (vs import_readings directly)",
+            times.post.p50,
+            times.post_direct.p50,
+            "s",
+        ),
+        Figure(
+            f"API {ROWS}-row post p95 (vs import_readings directly)",
+            times.post.p95,
+            times.post_direct.p95,
+            "s",
+        ),
+        Figure(
+            "API report read p50 (vs report_json directly)",
+            times.report.p50,
+            times.report_direct.p50,
+            "s",
+        ),
+        Figure(
+            "API report read p95 (vs report_json directly)",
+            times.report.p95,
+            times.report_direct.p95,
+            "s",
+        ),
+    ]
 
 
 def page_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) -> list[Figure]:
@@ -689,6 +728,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += stages.run("pages", lambda: page_figures(ws, args, workdir))
             if "version" in only:
                 figures += stages.run("version", lambda: version_figures(ws, args))
+            if "api" in only:
+                figures += stages.run("api", lambda: api_figures(ws, args, workdir))
             if "browser" in only or "load" in only:
                 figures += stages.run(
                     "browser+load", lambda: browser_and_load_figures(ws, args, workdir, only)

@@ -44,9 +44,11 @@ DIRECTIONS = ("increase", "decrease")
 EFFECT_UNITS = ("absolute", "percent")
 VERDICTS = ("untested", "measuring", "supported", "refuted", "inconclusive")
 DECISIONS = ("persevere", "pivot", "stop")
-READING_SOURCES = ("form", "bulk", "import", "cli")
+READING_SOURCES = ("form", "bulk", "import", "cli", "sync", "api")
 ROLES = ("admin", "editor", "viewer")
 AUDIT_ACTIONS = ("create", "update", "delete", "import", "restore")
+TOKEN_SCOPES = ("readings:write", "report:read")
+DIGEST_KINDS = ("webhook", "email")
 
 # A finite number: rejects +/-Infinity on both databases and NaN on PostgreSQL (SQLite
 # stores NaN as NULL, which NOT NULL rejects).
@@ -467,3 +469,50 @@ class DataVersion(Base):
     token: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class ApiToken(Base):
+    """A named, revocable secret that lets a program write one team's readings or read
+    the report over the HTTP API. Only a salted hash of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The token's public part, sent in front of the secret, to find its row in one look-up.
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    scope: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("scope", TOKEN_SCOPES), name="scope_known"),
+        CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+    )
+
+
+class DigestDestination(Base):
+    """Where `manage.py digest --send` delivers a team's or a train's digest: a chat
+    webhook named in secrets (the URL itself is never stored) or e-mail addresses."""
+
+    __tablename__ = "digest_destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    train_id: Mapped[int | None] = mapped_column(ForeignKey("trains.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    # webhook: the secret's name; email: comma-separated addresses.
+    target: Mapped[str] = mapped_column(String(1000))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", DIGEST_KINDS), name="kind_known"),
+        CheckConstraint("(team_id IS NULL) <> (train_id IS NULL)", name="team_or_train"),
+        CheckConstraint("length(trim(target)) > 0", name="target_not_blank"),
+    )

@@ -16,6 +16,7 @@ from db.models import ROLES
 from db.users import create_user, list_users, set_password, update_user
 from db.writes import create_pi, create_team, create_train, update_pi, update_team, update_train
 from ui.audit_log import audit_tab
+from ui.digest import digest_admin
 from ui.forms import FormState, KeyedWrite, RecordForm, metrics_editor, record_picker, save
 from ui.frame import Frame, page_frame
 from ui.iterations import iterations_admin
@@ -324,6 +325,7 @@ tabs = st.tabs(
         "Workspace",
         "Backup",
         "Audit log",
+        "Digests & API",
     ]
 )
 for tab, render in zip(
@@ -338,6 +340,7 @@ for tab, render in zip(
         workspace_tab,
         backup_tab,
         audit_tab,
+        digest_admin,
     ),
     strict=True,
 ):

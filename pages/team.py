@@ -8,6 +8,7 @@ import streamlit as st
 from core.format import day_text
 from ui import reads
 from ui.cards import no_data_message, outcome_card, team_status
+from ui.digest import team_digest_section
 from ui.filters import team_filter_row, title_row
 from ui.format import health_badge_md, pi_progress_text, predictability_text
 from ui.frame import page_frame
@@ -65,3 +66,4 @@ for outcome in status.outcomes:
 # Under the PI's outcomes: what the team aims for in this iteration.
 team_goal_section(pi, team.id, as_of)
 metric_links(team.key, pi.name)
+team_digest_section(frame, team, as_of)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.errors import PermissionDenied
-from db import iterations, writes
+from db import digest, iterations, tokens, writes
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Base
 
@@ -254,6 +254,25 @@ ACTIONS: dict[str, Action] = {
     ),
     "update_iteration_goal": lambda s, a, i: iterations.update_iteration_goal(
         s, actor=a, goal_id=i.goal, expected_version=None, goal="Buyers pay in one step"
+    ),
+    "create_token": lambda s, a, i: tokens.create_token(
+        s, actor=a, name="pipeline", team_key="CHK", scope="readings:write"
+    ),
+    "revoke_token": lambda s, a, i: (
+        tokens.create_token(
+            s, actor=Actor.system(), name="old", team_key="CHK", scope="readings:write"
+        ),
+        tokens.revoke_token(s, actor=a, name="old"),
+    ),
+    "set_digest_destination": lambda s, a, i: digest.set_digest_destination(
+        s, actor=a, team_id=i.team, kind="email", target="team@example.com"
+    ),
+    "delete_digest_destination": lambda s, a, i: digest.delete_digest_destination(
+        s,
+        actor=a,
+        destination_id=digest.set_digest_destination(
+            s, actor=Actor.system(), train_id=i.train, kind="webhook", target="train-chat"
+        ).id,
     ),
 }
 

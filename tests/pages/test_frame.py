@@ -15,7 +15,12 @@ PAGE_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
 
 def _first_call(path: Path) -> ast.Call | None:
     """The first statement that is not an import or the docstring, if it is a call."""
-    for node in ast.parse(path.read_text()).body:
+    body = ast.parse(path.read_text()).body
+    # app.py also serves the HTTP API: its page is the `else` of `if __name__ != "__main__"`.
+    for node in body:
+        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test):
+            body = node.orelse
+    for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             continue
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):

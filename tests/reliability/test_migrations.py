@@ -28,10 +28,12 @@ from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
 from db import edit_queries, users
+from db.digest import set_digest_destination
 from db.engine import PROJECT_ROOT, is_sqlite, make_engine, read_session, sqlite_path, write_session
 from db.migrate import alembic_config, current_revision, head_revision, upgrade
-from db.models import Base, Metric, Reading
+from db.models import Base, Metric, Reading, Team
 from db.sign_in import sign_in
+from db.tokens import create_token
 from db.writes import ReadingEntry, record_readings
 from manage import cli
 from seed.demo import load_demo
@@ -78,6 +80,15 @@ def workspace_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
             )
         # A failed sign-in fills sign_in_throttle.
         sign_in(engine, username="ana", password="wrong", client="10.0.0.1", now=dt.datetime.now())
+        with write_session(engine) as session:
+            # Revision 0008's tables: an API token and a digest destination.
+            create_token(
+                session, actor=ADMIN, name="pipeline", team_key="CHK", scope="readings:write"
+            )
+            team_id = session.scalar(select(Team.id).where(Team.key == "CHK"))
+            set_digest_destination(
+                session, actor=ADMIN, team_id=team_id, kind="email", target="po@example.org"
+            )
         for number, metric_id in enumerate(_metric_ids(engine)[:5]):
             with write_session(engine) as session:
                 record_readings(

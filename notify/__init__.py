@@ -1,0 +1,1 @@
+"""Delivering digests: chat webhooks and e-mail, configured in secrets by name."""
