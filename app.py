@@ -7,6 +7,7 @@ import streamlit as st
 from ui import reads
 from ui.frame import page_frame
 from ui.iterations import overview_goal_count
+from ui.sources import failing_sources_notice
 from ui.text import safe_url
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 from ui.views import (
@@ -206,3 +207,4 @@ with right:
                 ),
             },
         )
+    failing_sources_notice(frame, team_ids=team_ids)

@@ -41,6 +41,7 @@ from ui.forms import (
 )
 from ui.frame import Frame, page_frame
 from ui.iterations import iterations_admin
+from ui.sources import metric_source_editor, sources_admin
 
 frame = page_frame("admin")
 
@@ -289,6 +290,8 @@ def metrics_tab(frame: Frame) -> None:
         "Team", list(names), format_func=lambda i: names[i], key="admin.metrics.team"
     )
     metrics_editor(frame, team_id=team_id, team_name=names[team_id], context="admin")
+    metric_source_editor(frame, team_id=team_id, team_name=names[team_id], context="admin")
+    sources_admin(frame)
 
 
 # ---------------------------------------------------------------- users

@@ -40,6 +40,7 @@ from ui.forms import (
 )
 from ui.frame import Frame, page_frame
 from ui.iterations import goals_section
+from ui.sources import metric_source_editor
 
 frame = page_frame("plan")
 
@@ -720,5 +721,8 @@ with metrics_tab:
         st.info("Metrics belong to teams: pick a team to change its metrics.")
     else:
         metrics_editor(frame, team_id=scope.team_id, team_name=scope.team_name, context="plan")
+        metric_source_editor(
+            frame, team_id=scope.team_id, team_name=scope.team_name, context="plan"
+        )
 with copy_tab:
     copy_section(frame, scope, checks_input)
