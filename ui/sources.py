@@ -220,13 +220,19 @@ def _save(frame: Frame, metric_id: int, spec: SourceSpec | None) -> None:
 
 
 def sync_panel(frame: Frame, *, team_id: int, team_key: str) -> None:
-    """Record: the team's sources with their last sync, and Sync now with a progress bar."""
+    """Record: the team's sources with their last sync, and Sync now with a progress bar.
+    After a sync the page runs again, so the grid above shows the new last values."""
     with read_session(frame.engine) as session:
         rows = list_sources(session, team_key=team_key)
     st.subheader("Connected metrics", anchor=False)
     if not rows:
         st.caption("No metric of this team has a source (connect one on Plan, Metrics tab).")
         return
+    flash_key = f"record.sync.{team_id}.done"
+    flash = st.session_state.pop(flash_key, None)
+    if flash:
+        level, message = flash
+        (st.warning if level == "warning" else st.success)(message)
     _status_table(rows)
     if not can_edit_team(frame.actor, team_id):
         return
@@ -235,7 +241,7 @@ def sync_panel(frame: Frame, *, team_id: int, team_key: str) -> None:
     bar = st.progress(0.0, text="Syncing…")
 
     def progress(done: int, total: int, name: str) -> None:
-        bar.progress(done / total, text=f"Synced {done} of {total}: {name}")
+        bar.progress(done / total, text=escape_markdown(f"Synced {done} of {total}: {name}"))
 
     try:
         results = sync_sources(
@@ -248,11 +254,13 @@ def sync_panel(frame: Frame, *, team_id: int, team_key: str) -> None:
     failed = [r for r in results if r.outcome == FAILED]
     message = f"Sync done: {added} readings added from {len(results)} sources."
     if failed:
-        st.warning(message + f" {len(failed)} failed: see the table.")
+        st.session_state[flash_key] = (
+            "warning",
+            message + f" {len(failed)} failed: see the table.",
+        )
     else:
-        st.success(message)
-    with read_session(frame.engine) as session:
-        _status_table(list_sources(session, team_key=team_key))
+        st.session_state[flash_key] = ("success", message)
+    st.rerun()
 
 
 def sources_admin(frame: Frame) -> None:
