@@ -246,8 +246,6 @@ def check_points(
     for number, raw in enumerate(raw_points, start=1):
         date, date_problem = _point_date(raw.date)
         value, value_problem = parse_value(raw.value)
-        if isinstance(raw.value, str) and value is None and raw.value.strip():
-            value_problem = f"value '{raw.value.strip()}' is not a number"
         bad = [why for why in (date_problem, value_problem) if why]
         if date is not None and date > today:
             bad.append(f"date {date.isoformat()} is in the future (today is {today.isoformat()})")
@@ -312,10 +310,8 @@ def points_from_prometheus(payload: Any) -> list[RawPoint]:
     for values in series[:1]:
         for stamp, text in values.get("values", []):
             day = dt.datetime.fromtimestamp(float(stamp), dt.UTC).date() - dt.timedelta(days=1)
-            value: Any = text
-            if isinstance(text, str) and text.lower().lstrip("+-") in ("nan", "inf"):
-                value = text  # refused by check_points as not finite
-            points.append(RawPoint(day.isoformat(), day, value))
+            # "NaN" and "+Inf" stay text: check_points refuses them as not finite.
+            points.append(RawPoint(day.isoformat(), day, text))
     return points
 
 

@@ -17,7 +17,7 @@ from db.models import AuditEvent, MetricSource, Reading
 from db.sources import list_sources, set_metric_source
 from sources.sync import FAILED, NOTHING_NEW, OK, sync_sources, try_source
 from tests.prometheus_server import SERIES, PrometheusServer, day_value
-from tests.sources.conftest import (
+from tests.sources.fixtures import (
     ADMIN,
     WAREHOUSE_QUERY,
     WAREHOUSE_ROWS,
