@@ -32,6 +32,15 @@ FIELD_LABELS = {
 }
 
 
+def _connection_names() -> list[str]:
+    """The configured names; a secrets file that cannot be read is said once, not raised."""
+    try:
+        return connection_names()
+    except SourceError as error:
+        st.error(escape_markdown(str(error)))
+        return []
+
+
 def _status_frame(rows: list[SourceRow]) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -73,7 +82,7 @@ def _status_table(rows: list[SourceRow]) -> None:
 def _spec_fields(kind: str, current: SourceSpec | None, key: str) -> dict[str, str]:
     """The inputs of one kind; values start from the stored spec of that kind."""
     stored = current.to_json() if current is not None and current.kind == kind else {}
-    names = connection_names()
+    names = _connection_names()
     values: dict[str, str] = {"kind": kind}
     optional_connection = kind in ("http_json", "csv_url")
     choices = ([NONE] if optional_connection else []) + names
@@ -272,7 +281,7 @@ def sources_admin(frame: Frame) -> None:
         st.caption("No metric has a source yet (connect one on Plan, Metrics tab).")
     else:
         _status_table(rows)
-    names = connection_names()
+    names = _connection_names()
     st.caption(
         "Connections configured: " + (escape_markdown(", ".join(names)) if names else "none")
     )
