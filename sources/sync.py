@@ -77,13 +77,13 @@ def sync_one(
     def failed(message: str, seconds: float = 0.0) -> SyncResult:
         if not dry_run:
             with write_session(engine) as session:
-                record_sync(
-                    session, actor=actor, metric_id=source.metric_id, outcome=FAILED, error=message
-                )
+                record_sync(session, metric_id=source.metric_id, outcome=FAILED, error=message)
         return SyncResult(
             source.team, source.metric, source.spec.kind, FAILED, error=message, seconds=seconds
         )
 
+    if not can_edit_team(actor, source.team_id):
+        raise PermissionDenied(f"{actor.username} may not sync readings of {source.team}")
     try:
         fetched = fetch_points(source.spec, today=today, since=since, timeout=timeout, limit=limit)
     except SourceError as error:
@@ -105,7 +105,7 @@ def sync_one(
                 raise ValidationError(result.problems)
             outcome = OK if result.added or result.replaced else NOTHING_NEW
             if not dry_run:
-                record_sync(session, actor=actor, metric_id=source.metric_id, outcome=outcome)
+                record_sync(session, metric_id=source.metric_id, outcome=outcome)
     except ValidationError as error:
         return failed(_problem_message(error.problems, points), fetched.seconds)
     except PermissionDenied:
