@@ -69,19 +69,28 @@ def fetch_sql(
             transaction = db.begin()
             try:
                 _read_only(db, timeout)
-                # The driver's own SQL: a query's colons and percent signs are the user's.
-                result = db.exec_driver_sql(spec.query)
-                if not result.returns_rows:
-                    raise SourceError("the query returns no rows: write a SELECT")
-                columns = list(result.keys())
-                rows = result.fetchmany(limit + 1)
-                result.close()
+                # Straight to the driver without parameters, so no layer reads the query's
+                # colons or percent signs (LIKE 'a%') as placeholders.
+                cursor = db.connection.cursor()
+                try:
+                    cursor.execute(spec.query)
+                    if cursor.description is None:
+                        raise SourceError("the query returns no rows: write a SELECT")
+                    columns = [column[0] for column in cursor.description]
+                    rows = cursor.fetchmany(limit + 1)
+                finally:
+                    cursor.close()
             finally:
                 transaction.rollback()
     except SourceError:
         raise
     except (DBAPIError, SQLAlchemyError, sqlite3.Error) as error:
         raise SourceError(_driver_message(error, timeout)) from None
+    except Exception as error:
+        dbapi_error = getattr(getattr(engine.dialect, "dbapi", None), "Error", None)
+        if dbapi_error is not None and isinstance(error, dbapi_error):
+            raise SourceError(_driver_message(error, timeout)) from None
+        raise
     finally:
         engine.dispose()
     if len(rows) > limit:

@@ -420,3 +420,37 @@ def test_try_source_previews_without_writing(
     assert _readings(workspace.engine, workspace.metric_ids["Signups"]) == []
     with read_session(workspace.engine) as session:
         assert list_sources(session) == []
+
+
+@pytest.mark.parametrize(
+    ("warehouse", "query"),
+    [
+        ("postgres_warehouse", "SELECT CURRENT_DATE AS date, 1 AS value FROM pg_sleep(5)"),
+        (
+            "sqlite_warehouse",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+            "SELECT date('now') AS date, count(*) AS value FROM n",
+        ),
+    ],
+    ids=["postgresql-statement-timeout", "sqlite-interrupted"],
+)
+def test_sql_query_that_runs_too_long_is_stopped(
+    warehouse: str,
+    query: str,
+    request: pytest.FixtureRequest,
+    workspace: Workspace,
+    secrets: Secrets,
+) -> None:
+    secrets.add("warehouse", request.getfixturevalue(warehouse))
+    _connect(workspace, {"kind": "sql", "connection": "warehouse", "query": query})
+    [result] = _sync(workspace, timeout=1.0)
+    _assert_failed_and_nothing_written(workspace, result, "took longer than 1 s")
+
+
+def test_sql_query_text_reaches_the_database_as_written(
+    workspace: Workspace, secrets: Secrets, postgres_warehouse: str
+) -> None:
+    secrets.add("warehouse", postgres_warehouse)
+    query = WAREHOUSE_QUERY.replace("ORDER BY", "WHERE 'abc' LIKE 'a%' AND ':x' = ':x' ORDER BY")
+    _connect(workspace, {"kind": "sql", "connection": "warehouse", "query": query})
+    assert _sync(workspace)[0].added == len(WAREHOUSE_ROWS)
