@@ -116,10 +116,15 @@ def metric_source(session: Session, metric_id: int) -> SourceSpec | None:
 
 
 def list_sources(
-    session: Session, *, team_key: str | None = None, metric_name: str | None = None
+    session: Session,
+    *,
+    team_key: str | None = None,
+    metric_name: str | None = None,
+    failing_before: dt.datetime | None = None,
 ) -> list[SourceRow]:
     """Every active metric with a source, by team and metric name; `team_key` (key or
-    name) and `metric_name` narrow it, case-insensitively. An unknown team raises."""
+    name) and `metric_name` narrow it, case-insensitively (an unknown team raises), and
+    `failing_before` keeps the sources failing since before that time."""
     query = (
         select(MetricSource, Metric.name, Team.id, Team.name, Team.key)
         .join(Metric, MetricSource.metric_id == Metric.id)
@@ -137,6 +142,8 @@ def list_sources(
         if not found:
             raise ValidationError(Problem("--team", f"no team has the key or name '{team_key}'"))
         query = query.where((func.lower(Team.key) == wanted) | (func.lower(Team.name) == wanted))
+    if failing_before is not None:
+        query = query.where(MetricSource.failing_since <= failing_before)
     if metric_name is not None:
         query = query.where(func.lower(Metric.name) == metric_name.strip().lower())
     return [
@@ -178,8 +185,4 @@ def record_sync(session: Session, *, metric_id: int, outcome: str, error: str = 
 def failing_sources(session: Session, *, now: dt.datetime | None = None) -> list[SourceRow]:
     """Sources whose syncs have failed for FAILING_DAYS days and more (the overview)."""
     cutoff = (now or utcnow()) - dt.timedelta(days=FAILING_DAYS)
-    return [
-        row
-        for row in list_sources(session)
-        if row.failing_since is not None and row.failing_since <= cutoff
-    ]
+    return list_sources(session, failing_before=cutoff)

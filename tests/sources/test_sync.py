@@ -454,3 +454,20 @@ def test_sql_query_text_reaches_the_database_as_written(
     query = WAREHOUSE_QUERY.replace("ORDER BY", "WHERE 'abc' LIKE 'a%' AND ':x' = ':x' ORDER BY")
     _connect(workspace, {"kind": "sql", "connection": "warehouse", "query": query})
     assert _sync(workspace)[0].added == len(WAREHOUSE_ROWS)
+
+
+def test_a_source_failing_for_three_days_is_listed_for_the_overview(
+    workspace: Workspace, secrets: Secrets
+) -> None:
+    from db.sources import failing_sources
+
+    _connect(workspace, {"kind": "csv_url", "url": "http://127.0.0.1:9/x.csv"})
+    [result] = _sync(workspace)
+    assert result.outcome == FAILED
+    since = _source(workspace.engine, workspace.metric_ids["Signups"]).failing_since
+    assert since is not None
+
+    with read_session(workspace.engine) as session:
+        soon = failing_sources(session, now=since + dt.timedelta(days=2, hours=23))
+        later = failing_sources(session, now=since + dt.timedelta(days=3))
+    assert soon == [] and [row.metric for row in later] == ["Signups"]
