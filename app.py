@@ -20,6 +20,7 @@ from ui.format import (
 )
 from ui.frame import page_frame
 from ui.iterations import overview_goal_count
+from ui.sources import failing_sources_notice
 from ui.text import escape_markdown, safe_url
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 
@@ -213,3 +214,4 @@ else:
                     ),
                 },
             )
+        failing_sources_notice(frame, team_ids=team_ids)

@@ -577,5 +577,69 @@ def digest_command(
         _fail(REFUSED, *failed)
 
 
+@cli.command("sync")
+@click.option("--team", default=None, help="Only this team's metrics (team key or name).")
+@click.option("--metric", default=None, help="Only the metric with this name.")
+@click.option(
+    "--since",
+    type=ISO_DATE,
+    default=None,
+    help="Only points on or after this date (YYYY-MM-DD); Prometheus: default 90 days back.",
+)
+@click.option("--dry-run", is_flag=True, help="Fetch and check every source; write nothing.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Overwrite stored readings that have a different value on the same date.",
+)
+@handles_errors
+def sync_command(
+    team: str | None, metric: str | None, since: dt.datetime | None, dry_run: bool, replace: bool
+) -> None:
+    """Pull every metric that has a source (for cron).
+
+    Each metric is written in its own transaction as an import of its points (identical
+    readings skipped, a different stored value refused unless --replace). A source that
+    fails writes nothing for its metric, keeps the error, and the others go on. Exit
+    status 1 when any source failed, each one listed; a second run writes nothing."""
+    from sources.sync import FAILED, sync_sources
+
+    with _database() as engine:
+        results = sync_sources(
+            engine,
+            actor=Actor.system("sync"),
+            team_key=team,
+            metric_name=metric,
+            since=since.date() if since else None,
+            dry_run=dry_run,
+            replace=replace,
+        )
+    if not results:
+        click.echo("No metric with a source matches: nothing to sync.")
+        return
+    would = "would add" if dry_run else "added"
+    for result in results:
+        name = f"{result.team} / {result.metric} ({result.kind})"
+        if result.outcome == FAILED:
+            click.echo(f"{name}: failed: {result.error}")
+        else:
+            click.echo(
+                f"{name}: {result.outcome}, {would} {result.added}, replaced {result.replaced}, "
+                f"skipped {result.skipped}"
+            )
+    failed = [r for r in results if r.outcome == FAILED]
+    click.echo(
+        f"{len(results)} sources, {len(failed)} failed, "
+        f"{sum(r.added for r in results)} readings {would}."
+        + (" Dry run: nothing was written." if dry_run else "")
+    )
+    if failed:
+        _fail(
+            REFUSED,
+            *(f"{r.team} / {r.metric}: {r.error}" for r in failed),
+            f"{len(failed)} of {len(results)} sources failed; their metrics got nothing.",
+        )
+
+
 if __name__ == "__main__":
     sys.exit(cli())

@@ -10,7 +10,8 @@ executemany), pages (AppTest page runs, cold and warm, vs a one-line page), brow
 dashboard, with a one-line page beside), load (protocol-level sessions at 1, 20 and 50 at
 once while writers record readings: page-run percentiles, errors, server CPU and memory per
 session; `--load` runs only this), version (the data version check every page
-run makes, vs SELECT 1). With --processes 1,2 and --postgres-url, the load runs instead
+run makes, vs SELECT 1), sync (`sync` of 500 metrics from a SQL source vs the source
+queries alone). With --processes 1,2 and --postgres-url, the load runs instead
 against 1 and then 2 processes behind nginx on PostgreSQL (bench/several.py). Only a run of every figure at full size
 rewrites bench/RESULTS.md; other runs print, and write Markdown only with --out."""
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from bench.load import LoadResult, Plan
     from bench.workspace import PageSpec
 
-FIGURES = ("report", "import", "pages", "browser", "load", "version", "api")
+FIGURES = ("report", "import", "pages", "browser", "load", "version", "api", "sync")
 ALIASES = {"memory": "load"}
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 AIM_BROWSER = 1.3
@@ -84,6 +85,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--import-repeat", type=int, default=3, help="imports on fresh copies (default 3)"
     )
     parser.add_argument("--import-rows", type=int, default=100_000, help="default 100000")
+    parser.add_argument(
+        "--sync-metrics", type=int, default=500, help="sync: metrics with a SQL source (500)"
+    )
     parser.add_argument(
         "--load",
         action="store_true",
@@ -219,6 +223,23 @@ def import_figures(ws: BenchWorkspace, args: argparse.Namespace, workdir: Path) 
             "s",
             AIM_IMPORT,
         )
+    ]
+
+
+def sync_figures(args: argparse.Namespace, workdir: Path) -> list[Figure]:
+    from bench.sync_bench import measure_sync
+
+    folder = workdir / "sync"
+    folder.mkdir()
+    times = measure_sync(folder, metrics=args.sync_metrics)
+    return [
+        Figure(
+            f"sync of {times.metrics} metrics from the SQL source vs the source queries alone",
+            times.first,
+            times.queries,
+            "s",
+        ),
+        Figure("sync again, nothing new (a cron run)", times.again, times.queries, "s"),
     ]
 
 
@@ -698,6 +719,10 @@ def how_measured(args: argparse.Namespace, ws: BenchWorkspace | None) -> list[st
         "(a read session and one primary-key query, ui.data.current_data_version) against "
         "a read session running SELECT 1, in turns, medians of 2,000 (200 with --quick); "
         "on the workspace's SQLite file and, with --postgres-url, on PostgreSQL.",
+        "Sync: bench/sync_bench.py; `sync` (sources.sync.sync_sources) of --sync-metrics "
+        "metrics over 50 teams in a scratch database, each a `sql` source on a scratch SQLite "
+        "warehouse (30 days per metric): the first sync writes every point, the second finds "
+        "nothing new; the floor is the same queries on one plain sqlite3 connection.",
     ]
 
 
@@ -730,6 +755,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += stages.run("version", lambda: version_figures(ws, args))
             if "api" in only:
                 figures += stages.run("api", lambda: api_figures(ws, args, workdir))
+            if "sync" in only:
+                figures += stages.run("sync", lambda: sync_figures(args, workdir))
             if "browser" in only or "load" in only:
                 figures += stages.run(
                     "browser+load", lambda: browser_and_load_figures(ws, args, workdir, only)

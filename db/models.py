@@ -45,6 +45,8 @@ EFFECT_UNITS = ("absolute", "percent")
 VERDICTS = ("untested", "measuring", "supported", "refuted", "inconclusive")
 DECISIONS = ("persevere", "pivot", "stop")
 READING_SOURCES = ("form", "bulk", "import", "cli", "sync", "api")
+SOURCE_KINDS = ("sql", "prometheus", "http_json", "csv_url")
+SYNC_OUTCOMES = ("ok", "failed", "nothing_new")
 ROLES = ("admin", "editor", "viewer")
 AUDIT_ACTIONS = ("create", "update", "delete", "import", "restore")
 TOKEN_SCOPES = ("readings:write", "report:read")
@@ -159,6 +161,35 @@ class Reading(Base):
         CheckConstraint(f"value {FINITE}", name="value_finite"),
         CheckConstraint(_in("source", READING_SOURCES), name="source_known"),
     )
+
+
+class MetricSource(Base):
+    """Where a metric's values come from when nobody types them (issue 12). `spec` is the
+    JSON of `core.sources.SourceSpec`: connection *names* only, never a secret."""
+
+    __tablename__ = "metric_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[str] = mapped_column(Text)  # JSON
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    # The first failed sync of the current run of failures (None while it works): the
+    # overview lists sources failing for 3 days and more.
+    failing_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    metric: Mapped[Metric] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", SOURCE_KINDS), name="kind_known"),
+        CheckConstraint(
+            f"last_outcome IS NULL OR {_in('last_outcome', SYNC_OUTCOMES)}", name="outcome_known"
+        ),
+    )
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Release(Base):

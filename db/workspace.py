@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.iterations import GOAL_MAX_LENGTH, IterationSpan, iteration_problems
+from core.sources import parse_spec, spec_from_json
 from core.validate import KEY_PATTERN, OUTCOME_KEY_PATTERN, target_problems, unstorable
 from db.audit import record_audit, utcnow
 from db.models import (
@@ -34,6 +35,7 @@ from db.models import (
     Iteration,
     IterationGoal,
     Metric,
+    MetricSource,
     Outcome,
     Reading,
     Release,
@@ -79,6 +81,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "decimals",
         "leading",
         "archived",
+        "source_spec",  # issue 12: the metric's source, connection names only
     ),
     "releases": ("team", "name", "date", "notes", "link", "archived"),
     "outcomes": (
@@ -230,6 +233,9 @@ def export_workspace(session: Session) -> dict[str, Any]:
         for p in sorted(pis.values(), key=lambda p: p.name)
     ]
     metric_order = sorted(metrics.values(), key=lambda m: (team_name[m.team_id], m.name))
+    source_specs = {
+        s.metric_id: spec_from_json(s.spec).to_json() for s in session.scalars(select(MetricSource))
+    }
     doc["metrics"] = [
         {
             "team": team_name[m.team_id],
@@ -241,6 +247,7 @@ def export_workspace(session: Session) -> dict[str, Any]:
             "decimals": m.decimals,
             "leading": bool(m.leading),
             **({"archived": True} if m.archived else {}),
+            **({"source_spec": source_specs[m.id]} if m.id in source_specs else {}),
         }
         for m in metric_order
     ]
@@ -427,6 +434,32 @@ def _export_iterations(
 
 def _length(column: Any) -> int:
     return getattr(column.type, "length", None) or FREE_TEXT
+
+
+def _import_source_specs(
+    session: Session, planned: list[dict[str, Any]], metrics: Mapping[tuple[str, str], Metric]
+) -> None:
+    """Metrics whose record carries a `source_spec` get that source (created or changed);
+    a record without one leaves a stored source alone, as documents from before sources."""
+    wanted = {
+        metrics[(c["team"], c["name"])].id: c["source_spec"]
+        for c in planned
+        if c.get("source_spec") is not None
+    }
+    if not wanted:
+        return
+    stored = {
+        s.metric_id: s
+        for s in session.scalars(select(MetricSource).where(MetricSource.metric_id.in_(wanted)))
+    }
+    for metric_id, spec in wanted.items():
+        source = stored.get(metric_id)
+        if source is None:
+            session.add(
+                MetricSource(metric_id=metric_id, kind=spec.kind, spec=spec.dumps(), last_error="")
+            )
+        elif source.spec != spec.dumps():
+            source.kind, source.spec = spec.kind, spec.dumps()
 
 
 class _Record:
@@ -712,6 +745,13 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
         c["decimals"] = r.integer("decimals", low=0, high=6, default=1)
         c["leading"] = r.boolean("leading", False)
         c["archived"] = r.boolean("archived", False)
+        c["source_spec"] = None
+        if r.present("source_spec"):
+            try:
+                c["source_spec"] = parse_spec(r.raw["source_spec"], "")
+            except ValidationError as error:
+                for problem in error.problems:
+                    r.fail(f".source_spec{problem.where}", problem.message)
         if r.ok:
             plan.metrics.append(c)
 
@@ -1365,6 +1405,8 @@ def write_workspace(
             session.add(metrics[key])
             new_metric_keys.add(key)
             count.created["metrics"] += 1
+    session.flush()
+    _import_source_specs(session, plan.metrics, metrics)
 
     releases = dict(existing.releases)
     for c in plan.releases:

@@ -20,6 +20,7 @@ from ui.digest import digest_admin
 from ui.forms import FormState, KeyedWrite, RecordForm, metrics_editor, record_picker, save
 from ui.frame import Frame, page_frame
 from ui.iterations import iterations_admin
+from ui.sources import metric_source_editor, sources_admin
 from ui.workspace_admin import backup_tab, workspace_tab
 
 frame = page_frame("admin")
@@ -195,6 +196,8 @@ def metrics_tab(frame: Frame) -> None:
         "Team", list(names), format_func=lambda i: names[i], key="admin.metrics.team"
     )
     metrics_editor(frame, team_id=team_id, team_name=names[team_id], context="admin")
+    metric_source_editor(frame, team_id=team_id, team_name=names[team_id], context="admin")
+    sources_admin(frame)
 
 
 # ---------------------------------------------------------------- users

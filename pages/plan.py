@@ -26,6 +26,7 @@ from ui.plan_forms import (
     target_form,
     target_summary,
 )
+from ui.sources import metric_source_editor
 from ui.text import escape_markdown
 
 frame = page_frame("plan")
@@ -221,5 +222,8 @@ with metrics_tab:
         st.info("Metrics belong to teams: pick a team to change its metrics.")
     else:
         metrics_editor(frame, team_id=scope.team_id, team_name=scope.team_name, context="plan")
+        metric_source_editor(
+            frame, team_id=scope.team_id, team_name=scope.team_name, context="plan"
+        )
 with copy_tab:
     copy_section(frame, scope, checks_input)

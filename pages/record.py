@@ -37,6 +37,7 @@ from ui.forms import (
     show_problems,
 )
 from ui.frame import Frame, page_frame, shared_query_params
+from ui.sources import sync_panel
 from ui.text import escape_markdown
 
 frame = page_frame("record")
@@ -389,6 +390,7 @@ after_release, import_tab, export_tab = st.tabs(["After a release", "Import a fi
 with after_release:
     release_form(frame, team, today)
     readings_form(frame, team, today)
+    sync_panel(frame, team_id=team.id, team_key=team.key)
 with import_tab:
     import_section(frame, team)
 with export_tab:

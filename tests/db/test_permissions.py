@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.errors import PermissionDenied
-from db import digest, iterations, tokens, writes
+from db import digest, iterations, sources, tokens, writes
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Base
 
@@ -218,6 +218,9 @@ ACTIONS: dict[str, Action] = {
     "copy_to_next_pi": lambda s, a, i: writes.copy_to_next_pi(
         s, actor=a, from_pi_id=i.pi, to_pi_id=i.next_pi, team_id=i.team
     ),
+    "set_metric_source": lambda s, a, i: sources.set_metric_source(
+        s, actor=a, metric_id=i.metric, spec={"kind": "csv_url", "url": "https://x.example/a.csv"}
+    ),
     "record_readings": lambda s, a, i: writes.record_readings(
         s, actor=a, entries=[writes.ReadingEntry(i.metric, DAY + dt.timedelta(days=7), 2.2)]
     ),
@@ -311,7 +314,7 @@ def test_table_names_every_write_function() -> None:
     documented = set(permissions_table())
     public = {
         name
-        for module in (writes, iterations)
+        for module in (writes, iterations, sources)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__
         and "actor" in inspect.signature(fn).parameters

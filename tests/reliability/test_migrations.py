@@ -33,6 +33,7 @@ from db.engine import PROJECT_ROOT, is_sqlite, make_engine, read_session, sqlite
 from db.migrate import alembic_config, current_revision, head_revision, upgrade
 from db.models import Base, Metric, Reading, Team
 from db.sign_in import sign_in
+from db.sources import set_metric_source
 from db.tokens import create_token
 from db.writes import ReadingEntry, record_readings
 from manage import cli
@@ -97,6 +98,13 @@ def workspace_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     entries=[ReadingEntry(metric_id, DEMO_TODAY + dt.timedelta(days=40), 1.25)],
                     submission_key=f"form-{number}",
                 )
+        with write_session(engine) as session:
+            set_metric_source(
+                session,
+                actor=ADMIN,
+                metric_id=_metric_ids(engine)[0],
+                spec={"kind": "csv_url", "url": "http://127.0.0.1:9/readings.csv"},
+            )
     finally:
         users.hasher = hasher
     with engine.connect() as connection:

@@ -2,10 +2,10 @@
 
 Team tokens let a pipeline write one team's readings over the HTTP API (stored as a salted
 hash, revocable); digest destinations say where a team's or a train's weekly digest goes.
-Readings may now come from `sync` and `api` as well (issue 13).
+Readings may now come from `api` as well (issue 13; `sync` came with 0007).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-03
 """
 
@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-OLD_SOURCES = "source IN ('form', 'bulk', 'import', 'cli')"
+OLD_SOURCES = "source IN ('form', 'bulk', 'import', 'cli', 'sync')"
 NEW_SOURCES = "source IN ('form', 'bulk', 'import', 'cli', 'sync', 'api')"
 
 
@@ -84,7 +84,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM readings WHERE source IN ('sync', 'api')")
+    # The readings stay (they are the teams' data); 0007 keeps the same rule for `sync`.
+    op.execute("UPDATE readings SET source = 'cli' WHERE source = 'api'")
     _reading_sources(OLD_SOURCES)
     op.drop_table("digest_destinations")
     op.drop_table("api_tokens")
