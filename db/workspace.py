@@ -12,14 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.iterations import GOAL_MAX_LENGTH, IterationSpan, iteration_problems
 from core.validate import KEY_PATTERN, OUTCOME_KEY_PATTERN, target_problems, unstorable
-from db.audit import record_audit, utcnow
+from db.audit import record_audit
 from db.models import (
     DECISIONS,
     DIRECTIONS,
@@ -41,6 +41,7 @@ from db.models import (
     Team,
     Train,
 )
+from db.readings import plan_resolved, write_plan
 
 FORMAT = "outcome-board/1"
 SECTIONS = (
@@ -56,7 +57,6 @@ SECTIONS = (
     "iteration_goals",
 )
 KINDS = (*SECTIONS[:6], "targets", "hypotheses", *SECTIONS[6:])
-READING_CHUNK = 5_000  # rows per INSERT: other writers wait for one chunk, not the file
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FREE_TEXT = 20_000  # Text columns have no SQL limit; a sane ceiling for a document
 
@@ -131,11 +131,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "iteration_goals": ("pi", "iteration", "team", "goal", "outcome", "metric", "met"),
 }
 DEFAULT_READING_SOURCE = "import"
-SQLITE_INSERT = (
-    "INSERT INTO readings (metric_id, date, value, note, source, entered_by, entered_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # as SQLAlchemy's SQLite DateTime stores it
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "trains": ("name",),
     "teams": ("name",),
@@ -1343,7 +1338,6 @@ def write_workspace(
     session.flush()
 
     metrics = dict(existing.metrics)
-    new_metric_keys: set[tuple[str, str]] = set()
     for c in plan.metrics:
         key = (c["team"], c["name"])
         values = {
@@ -1363,7 +1357,6 @@ def write_workspace(
         else:
             metrics[key] = Metric(team_id=teams[c["team"]].id, name=c["name"], **values)
             session.add(metrics[key])
-            new_metric_keys.add(key)
             count.created["metrics"] += 1
 
     releases = dict(existing.releases)
@@ -1444,7 +1437,7 @@ def write_workspace(
         )
     session.flush()
 
-    _write_readings(session, actor, plan, metrics, new_metric_keys, count, replaced)
+    _write_readings(session, actor, plan, metrics, count, replaced)
     _write_checkins(session, plan, outcomes, count)
     session.flush()
     _write_iterations(session, plan, pis, outcomes, metrics, teams, existing, count)
@@ -1601,93 +1594,49 @@ def _write_readings(
     actor: Actor,
     plan: _Plan,
     metrics: Mapping[tuple[str, str], Metric],
-    new_metric_keys: set[tuple[str, str]],
     count: _Counter,
     replaced: dict[str, list[Any]],
 ) -> None:
-    """Bulk: new readings go in as executemany INSERTs in chunks; a stored reading with
-    the same metric and date is updated when the document's differs (the document wins,
-    the old value goes to the audit event)."""
-    stored_metric_ids = sorted(
-        {metrics[(r["team"], r["metric"])].id for r in plan.readings}
-        - {metrics[k].id for k in new_metric_keys}
-    )
-    stored: dict[tuple[int, dt.date], tuple[int, float, str, str]] = {}
-    for start in range(0, len(stored_metric_ids), 500):
-        chunk = stored_metric_ids[start : start + 500]
-        for rid, metric_id, day, value, note, source in session.execute(
-            select(
-                Reading.id,
-                Reading.metric_id,
-                Reading.date,
-                Reading.value,
-                Reading.note,
-                Reading.source,
-            ).where(Reading.metric_id.in_(chunk))
-        ):
-            stored[(metric_id, day)] = (rid, value, note, source)
-
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    """Through the one reading writer (db/readings.py), always replacing: the document
+    describes the workspace, so a stored reading that differs takes its value; its old
+    value and note go to the import's one audit event (written by the caller). Readings
+    of archived metrics are restored with them, so they are resolved here, not refused."""
+    rows = []
     for r in plan.readings:
-        metric_id = metrics[(r["team"], r["metric"])].id
-        old = stored.get((metric_id, r["date"]))
-        if old is None:
-            inserts.append(
-                {
-                    "metric_id": metric_id,
-                    "date": r["date"],
-                    "value": r["value"],
-                    "note": r["note"],
-                    "source": r["source"],
-                    "entered_by": actor.username,
-                    "entered_at": now,
-                }
+        metric = metrics[(r["team"], r["metric"])]
+        rows.append(
+            (
+                r["_where"],
+                metric.team_id,
+                r["team"],
+                metric.id,
+                r["date"],
+                r["value"],
+                r["note"],
+                r["source"],
             )
-        elif (old[1], old[2], old[3]) != (r["value"], r["note"], r["source"]):
-            updates.append(
-                {"id": old[0], "value": r["value"], "note": r["note"], "source": r["source"]}
-            )
-            replaced["readings_replaced"].append(
-                {
-                    "team": r["team"],
-                    "metric": r["metric"],
-                    "date": r["date"].isoformat(),
-                    "value": old[1],
-                    "note": old[2],
-                    "source": old[3],
-                }
-            )
-        else:
-            count.unchanged["readings"] += 1
-    connection = session.connection()
-    for start in range(0, len(inserts), READING_CHUNK):
-        chunk = inserts[start : start + READING_CHUNK]
-        if connection.dialect.name == "sqlite":
-            # FACTS.md: tuples through the driver are ~15x faster than dicts through Core.
-            stamp = now.strftime(SQLITE_DATETIME)
-            connection.exec_driver_sql(
-                SQLITE_INSERT,
-                [
-                    (
-                        r["metric_id"],
-                        r["date"].isoformat(),
-                        r["value"],
-                        r["note"],
-                        r["source"],
-                        r["entered_by"],
-                        stamp,
-                    )
-                    for r in chunk
-                ],
-            )
-        else:
-            session.execute(insert(Reading.__table__), chunk)
-    if updates:
-        session.execute(update(Reading), updates)
-    count.created["readings"] += len(inserts)
-    count.updated["readings"] += len(updates)
+        )
+    reading_plan = plan_resolved(session, rows=rows, replace=True)
+    result = write_plan(
+        session,
+        actor=actor,
+        plan=reading_plan,
+        source=DEFAULT_READING_SOURCE,
+        audit=False,
+    )
+    replaced["readings_replaced"].extend(
+        {
+            "team": r.team,
+            "metric": r.metric,
+            "date": r.date.isoformat(),
+            "value": r.old_value,
+            "note": r.old_note,
+        }
+        for r in result.replaced_readings
+    )
+    count.created["readings"] += result.added
+    count.updated["readings"] += result.replaced
+    count.unchanged["readings"] += result.skipped
 
 
 def _write_checkins(

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,16 +27,14 @@ from core.validate import (
     infer_target_kind,
     is_record_id,
     target_problems,
-    unstorable,
 )
-from db.audit import record_audit, snapshot, utcnow
+from db.audit import record_audit, snapshot
 from db.models import (
     DECISIONS,
     DIRECTIONS,
     EFFECT_UNITS,
     OUTCOME_STATUSES,
     PI,
-    READING_SOURCES,
     VERDICTS,
     AuditEvent,
     Base,
@@ -48,39 +46,23 @@ from db.models import (
     Outcome,
     Reading,
     Release,
-    SubmissionKey,
     Target,
     Team,
     Train,
 )
 
+# Re-exported: callers older than db/readings.py import these names from here.
+from db.readings import ReadingEntry as ReadingEntry
+from db.readings import ReplaceNeeded as ReplaceNeeded
+from db.readings import record_readings as record_readings
+from db.submissions import SUBMISSION_KEY_LENGTH as SUBMISSION_KEY_LENGTH
+from db.submissions import DuplicateSubmission as DuplicateSubmission
+from db.submissions import claim_submission
+
 R = TypeVar("R", bound=Base)
-SUBMISSION_KEY_LENGTH = 64  # SubmissionKey.key
 
 
 # --- shared machinery --------------------------------------------------------------
-
-
-class DuplicateSubmission(RuntimeError):
-    """This form submission was already written (double click, rerun or reconnect)."""
-
-
-def claim_submission(session: Session, *, key: str | None) -> None:
-    """Mark a submitted form's idempotency key as used in this transaction; a key that
-    was already used raises DuplicateSubmission, so the same submission writes once.
-    The claim rolls back with the transaction, so a failed save can be retried."""
-    if not key:
-        return
-    if not isinstance(key, str) or len(key) > SUBMISSION_KEY_LENGTH or unstorable(key):
-        raise ValidationError("is not a form's submission key", where="submission_key")
-    if session.get(SubmissionKey, key) is not None:
-        raise DuplicateSubmission(key)
-    try:
-        with session.begin_nested():
-            session.add(SubmissionKey(key=key, at=utcnow()))
-            session.flush()
-    except IntegrityError as error:  # a concurrent writer claimed it first
-        raise DuplicateSubmission(key) from error
 
 
 def _get(session: Session, model: type[R], record_id: int, where: str) -> R:
@@ -1425,182 +1407,7 @@ def copy_to_next_pi(
     return CopyResult(to_pi=target_pi.name, copied=tuple(copied), skipped=tuple(skipped))
 
 
-# --- readings ---------------------------------------------------------------------
-
-NOTE_LENGTH = 20_000  # as a workspace document's free text
-
-
-@dataclass(frozen=True)
-class ReadingEntry:
-    """One reading to record: a metric, a date, a value and an optional note."""
-
-    metric_id: int
-    date: dt.date
-    value: float
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ReadingConflict:
-    """A stored reading for the same metric and date with a different value."""
-
-    metric_id: int
-    metric: str
-    date: dt.date
-    stored: float
-    new: float
-
-
-@dataclass
-class RecordResult:
-    added: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-    conflicts: list[ReadingConflict] = field(default_factory=list)
-
-
-class ReplaceNeeded(ValidationError):
-    """Readings exist for some of these metrics and dates: replacing needs a yes."""
-
-    def __init__(self, conflicts: list[ReadingConflict]) -> None:
-        self.conflicts = conflicts
-        super().__init__(
-            [
-                Problem(
-                    f"{c.metric} on {c.date.isoformat()}",
-                    f"{c.stored:g} is stored; replace it with {c.new:g}?",
-                )
-                for c in conflicts
-            ]
-        )
-
-
-def record_readings(
-    session: Session,
-    *,
-    actor: Actor,
-    entries: Sequence[ReadingEntry],
-    replace: bool = False,
-    source: str = "form",
-    submission_key: str | None = None,
-) -> RecordResult:
-    """Record readings in one transaction. A same-date reading with a different value is
-    replaced only with `replace=True` (else ReplaceNeeded lists old and new); the same
-    value again is left alone, so repeating a save adds nothing."""
-    check = Checker()
-    if source not in READING_SOURCES:
-        check.add("source", f"must be one of {', '.join(READING_SOURCES)}")
-    metric_ids = {entry.metric_id for entry in entries if is_record_id(entry.metric_id)}
-    metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(metric_ids)))}
-    seen: set[tuple[int, dt.date]] = set()
-    for index, entry in enumerate(entries):
-        metric = metrics.get(entry.metric_id) if is_record_id(entry.metric_id) else None
-        where = metric.name if metric else f"readings[{index}]"
-        if metric is None:
-            check.add(where, "unknown metric")
-            continue
-        if metric.archived:
-            check.add(where, "this metric is archived")
-        check.number(f"{where}: value", entry.value)
-        if entry.note is None:
-            check.add(f"{where}: note", "must be text")
-        check.text(f"{where}: note", entry.note, required=False, max_length=NOTE_LENGTH)
-        day = check.date(f"{where}: date", entry.date)
-        if day is not None and type(entry.date) is not dt.date:
-            check.add(f"{where}: date", "must be a date")  # stored and keyed as given
-            continue
-        if day is None:
-            continue
-        if (entry.metric_id, day) in seen:
-            check.add(f"{where}: date", f"{day} appears twice")
-        seen.add((entry.metric_id, day))
-    check.raise_if_any()
-    for team_id in {metrics[entry.metric_id].team_id for entry in entries}:
-        _require_team_editor(actor, team_id, "record readings")
-    claim_submission(session, key=submission_key)
-
-    stored = (
-        {
-            (r.metric_id, r.date): r
-            for r in session.scalars(
-                select(Reading).where(tuple_(Reading.metric_id, Reading.date).in_(list(seen)))
-            )
-        }
-        if seen
-        else {}
-    )
-    result = RecordResult()
-    new_rows: list[dict[str, Any]] = []
-    for entry in entries:
-        existing = stored.get((entry.metric_id, entry.date))
-        if existing is None:
-            new_rows.append(
-                {
-                    "metric_id": entry.metric_id,
-                    "date": entry.date,
-                    "value": float(entry.value),
-                    "note": entry.note.strip(),
-                    "source": source,
-                    "entered_by": actor.username,
-                    "entered_at": utcnow(),
-                }
-            )
-        elif existing.value == float(entry.value) and entry.note.strip() in ("", existing.note):
-            # A blank note means "no note given": the stored note stays (as in imports).
-            result.unchanged += 1
-        elif existing.value == float(entry.value):
-            existing.note = entry.note.strip()  # a corrected note is not a conflict
-            result.replaced += 1
-        else:
-            result.conflicts.append(
-                ReadingConflict(
-                    entry.metric_id,
-                    metrics[entry.metric_id].name,
-                    entry.date,
-                    existing.value,
-                    float(entry.value),
-                )
-            )
-    if result.conflicts and not replace:
-        raise ReplaceNeeded(result.conflicts)
-
-    replaced_before = []
-    for conflict in result.conflicts:
-        existing = stored[(conflict.metric_id, conflict.date)]
-        replaced_before.append(
-            {"metric": conflict.metric, "date": conflict.date.isoformat(), "value": existing.value}
-        )
-        existing.value = conflict.new
-        existing.note = next(
-            e.note.strip()
-            for e in entries
-            if e.metric_id == conflict.metric_id and e.date == conflict.date
-        )
-        existing.source = source
-        existing.entered_by = actor.username
-        existing.entered_at = utcnow()
-    result.replaced += len(result.conflicts)
-    if new_rows:
-        session.execute(Reading.__table__.insert(), new_rows)
-    result.added = len(new_rows)
-    session.flush()
-    if result.added or result.replaced:
-        record_audit(
-            session,
-            actor=actor,
-            action="update" if result.replaced else "create",
-            entity="reading",
-            entity_id=None,
-            summary=f"{result.added} added, {result.replaced} replaced ({source})",
-            before={"replaced": replaced_before} if replaced_before else None,
-            after={
-                "readings": [
-                    {"metric_id": e.metric_id, "date": e.date.isoformat(), "value": float(e.value)}
-                    for e in entries
-                ]
-            },
-        )
-    return result
+# --- readings (recorded through db/readings.py, the one reading writer) -----------
 
 
 def delete_reading(

@@ -16,14 +16,16 @@ from core.model import TeamInfo
 from core.reading_files import parse_reading_file, readings_to_csv, readings_to_xlsx
 from db import edit_queries, queries
 from db.engine import read_session
-from db.readings_io import ImportResult, check_readings, export_readings, import_readings
-from db.writes import (
+from db.readings import (
+    ImportResult,
     ReadingEntry,
     ReplaceNeeded,
-    claim_submission,
-    create_release,
+    check_readings,
+    export_readings,
+    import_readings,
     record_readings,
 )
+from db.writes import claim_submission, create_release
 from ui.data import cached_read
 from ui.filters import param_select
 from ui.forms import (
@@ -209,7 +211,14 @@ def readings_form(frame: Frame, team: TeamInfo, today: dt.date) -> None:
         st.dataframe(
             pd.DataFrame(
                 [
-                    {"Metric": c.metric, "Date": c.date, "Stored": c.stored, "New": c.new}
+                    {
+                        "Metric": c.metric,
+                        "Date": c.date,
+                        "Stored": c.stored,
+                        "New": c.new,
+                        "Stored note": c.stored_note,
+                        "New note": c.new_note,
+                    }
                     for c in conflicts
                 ]
             ),

@@ -20,12 +20,10 @@ from core.explain import fmt_value, plural
 from core.reading_files import ParsedReadings, format_value, problem_row
 from db import edit_queries
 from db.engine import read_session, write_session
-from db.readings_io import BAD, IDENTICAL, REPLACE, ImportPlan
-from db.readings_io import NEW as NEW_READING
+from db.readings import BAD, IDENTICAL, REPLACE, ImportPlan, ImportResult, ReadingEntry
+from db.readings import NEW as NEW_READING
 from db.writes import (
     DuplicateSubmission,
-    ReadingEntry,
-    RecordResult,
     add_checkin,
     claim_submission,
     create_metric,
@@ -632,14 +630,14 @@ def grid_entries(edited: pd.DataFrame) -> tuple[list[ReadingEntry], list[Problem
 
 
 def saved_readings_note(
-    entries: Sequence[ReadingEntry], names: Mapping[int, str], result: RecordResult
+    entries: Sequence[ReadingEntry], names: Mapping[int, str], result: ImportResult
 ) -> str:
     """What a save wrote, reading by reading."""
     parts = [f"{result.added} new"]
     if result.replaced:
         parts.append(f"{result.replaced} replaced")
-    if result.unchanged:
-        parts.append(f"{result.unchanged} unchanged")
+    if result.skipped:
+        parts.append(f"{result.skipped} unchanged")
     listed = "; ".join(
         f"{names.get(e.metric_id, e.metric_id)} {format_value(e.value)} on {e.date.isoformat()}"
         for e in entries

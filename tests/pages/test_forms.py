@@ -16,7 +16,7 @@ from core.reading_files import parse_reading_file
 from db import writes
 from db.engine import read_session, write_session
 from db.models import CheckIn, Metric
-from db.readings_io import check_readings
+from db.readings import check_readings
 from db.writes import ReadingEntry
 from tests.pages.update_workspace import (
     ADMIN,

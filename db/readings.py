@@ -1,9 +1,25 @@
-"""Reading imports and exports: check a parsed file against the stored workspace, write it
-all or nothing in bulk with one audit event, and read readings out in the file columns."""
+"""The one reading writer: every way a reading enters the database (the Record grid,
+`manage.py record`, `import-readings`, the file import on Record, the workspace import,
+`sync` and the API) resolves its rows to metrics, then goes through the same
+classification, the same bulk write and the same result type. Also the reading export.
+
+Classification of a row against the stored reading of its metric and date:
+- new: nothing is stored on that date;
+- identical (skipped): the same value, and either the row gives no note or the same
+  note. The note rule: a row that gives a note compares the note too; an empty note
+  means "no note given" and never erases a stored one;
+- replace: a different value, or a different non-empty note. Refused (a problem naming
+  the row) unless the caller passes `replace=True`; a replaced reading takes the row's
+  value and note, and its old ones go into the audit event.
+A row is bad when its metric is unknown or archived, its value not a finite number, its
+note unstorable or too long, or when another row names the same metric and date. Any
+bad row (or, without `replace`, any replace) writes nothing; a dry run reports instead.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,19 +37,21 @@ from core.reading_files import (
     gc_paused,
     is_storable,
     parse_reading_file,
-    problem_row,
     rows_text,
     same_value,
     sort_problems,
 )
+from core.validate import Checker, is_record_id, unstorable
 from db.audit import record_audit, utcnow
 from db.models import READING_SOURCES, Metric, Reading, Team
+from db.submissions import claim_submission
 
 NEW = "new"
-IDENTICAL = "identical"  # same value (and note, when the file gives one): skipped
-REPLACE = "replace"  # a different value or note is stored for that metric and date
+IDENTICAL = "identical"  # same value, and the same note when the row gives one: skipped
+REPLACE = "replace"  # a different value, or a different non-empty note, is stored
 BAD = "bad"
 
+NOTE_LENGTH = 20_000  # as a workspace document's free text
 # Rows per INSERT/UPDATE statement, and metrics per look-up query: small enough for
 # SQLite's and PostgreSQL's parameter limits, large enough to keep round trips few.
 WRITE_CHUNK = 5_000
@@ -44,7 +62,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class PlannedReading:
-    """What importing one row would do. Names are the stored ones once resolved."""
+    """What writing one row would do. Names are the stored ones once resolved."""
 
     row: int
     status: str  # new, identical, replace, bad
@@ -58,16 +76,17 @@ class PlannedReading:
     reading_id: int | None = None  # the stored reading on that date, if any
     old_value: float | None = None
     old_note: str | None = None
+    source: str | None = None  # the row's own source (a workspace document's); else the call's
 
 
 @dataclass(frozen=True)
 class ImportPlan:
-    """Every row of a file classified against the database, and what blocks writing it."""
+    """Every row classified against the database, and what blocks writing it."""
 
     readings: list[PlannedReading]
     problems: list[Problem]
     replace: bool
-    team_names: dict[int, str] = field(default_factory=dict)  # every team the file names
+    team_names: dict[int, str] = field(default_factory=dict)  # every team the rows name
 
     def count(self, status: str) -> int:
         return sum(1 for reading in self.readings if reading.status == status)
@@ -79,18 +98,83 @@ class ImportPlan:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What a reading write did (or, dry, would do): the one result of every entry point."""
+
     added: int
     replaced: int
-    skipped: int
+    skipped: int  # identical to the stored reading
     problems: list[Problem] = field(default_factory=list)  # only ever filled by a dry run
     dry_run: bool = False
+    replaced_readings: tuple[PlannedReading, ...] = ()  # with their old value and note
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class ReadingEntry:
+    """One reading to record from the Record grid: a metric (by id), a date, a value and
+    an optional note."""
+
+    metric_id: int
+    date: dt.date
+    value: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReadingConflict:
+    """A stored reading for the same metric and date with a different value or note."""
+
+    metric_id: int
+    metric: str
+    date: dt.date
+    stored: float
+    new: float
+    stored_note: str = ""
+    new_note: str = ""
+
+
+class ReplaceNeeded(ValidationError):
+    """The only problems are stored readings that differ: replacing needs a yes. The
+    Record grid asks for it; every other entry point reports the problems as they are."""
+
+    def __init__(self, plan: ImportPlan) -> None:
+        self.conflicts = [
+            ReadingConflict(
+                r.metric_id or 0,
+                r.metric,
+                r.date,
+                r.old_value if r.old_value is not None else math.nan,
+                r.value,
+                r.old_note or "",
+                r.note,
+            )
+            for r in plan.readings
+            if r.status == REPLACE
+        ]
+        super().__init__(plan.problems)
+
+
 # ---------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A row resolved to its team and metric (None when it names none), before it is
+    compared with the stored reading. `where` names the row in problems."""
+
+    row: int
+    where: str
+    team: str
+    metric: str
+    date: dt.date
+    value: float
+    note: str
+    team_id: int | None
+    metric_id: int | None
+    source: str | None = None
 
 
 def _casefold_index(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -144,8 +228,8 @@ def _load_metrics(
 def _load_stored(
     session: Session, wanted: set[tuple[int, dt.date]]
 ) -> dict[tuple[int, dt.date], tuple[int, float, str]]:
-    """The stored readings for the (metric id, date) pairs of a file: one query per
-    METRICS_PER_QUERY metrics, each metric limited to the file's date span for it."""
+    """The stored readings for the (metric id, date) pairs of a write: one query per
+    METRICS_PER_QUERY metrics, each metric limited to the rows' date span for it."""
     spans: dict[int, list[dt.date]] = {}
     for metric_id, date in wanted:
         span = spans.setdefault(metric_id, [date, date])
@@ -169,6 +253,10 @@ def _load_stored(
             if key in wanted:
                 stored[key] = (reading.id, reading.value, reading.note or "")
     return stored
+
+
+def _archived(metric: str, team: str) -> str:
+    return f"metric '{metric}' of team '{team}' is archived"
 
 
 def check_readings(session: Session, *, rows: Sequence[ReadingRow], replace: bool) -> ImportPlan:
@@ -201,87 +289,119 @@ def _check(session: Session, rows: Sequence[ReadingRow], replace: bool) -> Impor
         if metric is None:
             why = f"team '{team_names[team_id]}' has no metric '{metric_text}'"
         elif metric[2]:
-            why = f"metric '{metric[1]}' of team '{team_names[team_id]}' is archived"
+            why = _archived(metric[1], team_names[team_id])
         else:
             why = ""
         resolution[spelling] = (team_id, metric, why)
 
     problems: list[Problem] = []
-    resolved: list[tuple[ReadingRow, int | None, tuple[int, str, bool] | None]] = []
-    wanted: set[tuple[int, dt.date]] = set()
-    rows_of_pair: dict[tuple[int, dt.date], list[int]] = defaultdict(list)
+    candidates: list[_Candidate] = []
     for row in rows:
         team_id, metric, why = resolution[(row.team, row.metric)]
+        where = f"row {row.row}"
         if why:
-            problems.append(Problem(f"row {row.row}", why))
-        if not is_storable(row.value):
-            problems.append(
-                Problem(f"row {row.row}", f"value '{row.value}' is not a finite number")
-            )
-        if metric is not None:
-            pair = (metric[0], row.date)
-            wanted.add(pair)
-            rows_of_pair[pair].append(row.row)
-        resolved.append((row, team_id, metric))
-
-    # Two rows can name one metric differently (team name and team key) on the same date.
-    duplicated: set[int] = set()
-    for numbers in rows_of_pair.values():
-        if len(numbers) > 1:
-            duplicated.update(numbers)
-            for number in numbers:
-                others = rows_text([n for n in numbers if n != number])
-                problems.append(
-                    Problem(f"row {number}", f"same metric and date as {others}: keep one")
-                )
-
-    stored = _load_stored(session, wanted)
-    bad_rows = {problem_row(problem) for problem in problems}
-    readings: list[PlannedReading] = []
-    for row, team_id, metric in resolved:
-        team = team_names.get(team_id, row.team) if team_id is not None else row.team
-        if row.row in bad_rows or metric is None:
-            readings.append(
-                PlannedReading(
-                    row.row, BAD, team, row.metric, row.date, row.value, row.note, team_id
-                )
-            )
-            continue
-        metric_id, metric_name = metric[0], metric[1]
-        old = stored.get((metric_id, row.date))
-        if old is None:
-            status = NEW
-        elif same_value(old[1], row.value) and (not row.note or row.note.strip() == old[2].strip()):
-            status = IDENTICAL
-        else:
-            status = REPLACE
-            if not replace:
-                what = "note" if same_value(old[1], row.value) else f"value {format_value(old[1])}"
-                problems.append(
-                    Problem(
-                        f"row {row.row}",
-                        f"a different {what} is stored for {metric_name} on "
-                        f"{row.date.isoformat()}; use replace",
-                    )
-                )
-        readings.append(
-            PlannedReading(
+            problems.append(Problem(where, why))
+        candidates.append(
+            _Candidate(
                 row.row,
-                status,
-                team,
-                metric_name,
+                where,
+                team_names[team_id] if team_id is not None else row.team,
+                metric[1] if metric is not None else row.metric,
                 row.date,
                 row.value,
                 row.note,
                 team_id,
-                metric_id,
-                old[0] if old else None,
-                old[1] if old else None,
-                old[2] if old else None,
+                metric[0] if metric is not None else None,
             )
         )
     named = {team_id: team_names[team_id] for team_id in sorted(named_teams)}
-    return ImportPlan(readings, sort_problems(problems), replace, named)
+    return _classify(session, candidates, problems, replace=replace, team_names=named)
+
+
+def _classify(
+    session: Session,
+    candidates: Sequence[_Candidate],
+    problems: list[Problem],
+    *,
+    replace: bool,
+    team_names: dict[int, str],
+) -> ImportPlan:
+    """The one classification of resolved rows (see the module docstring): finite
+    values, storable notes, one row per metric and date, and new / identical / replace
+    against the stored readings. `problems` holds the resolution's problems already."""
+    wanted: set[tuple[int, dt.date]] = set()
+    rows_of_pair: dict[tuple[int, dt.date], list[_Candidate]] = defaultdict(list)
+    for c in candidates:
+        if not is_storable(c.value):
+            problems.append(Problem(c.where, f"value '{c.value}' is not a finite number"))
+        why = unstorable(c.note)
+        if why:
+            problems.append(Problem(c.where, f"note {why}"))
+        elif len(c.note) > NOTE_LENGTH:
+            problems.append(Problem(c.where, f"note is longer than {NOTE_LENGTH:,} characters"))
+        if c.metric_id is not None:
+            pair = (c.metric_id, c.date)
+            wanted.add(pair)
+            rows_of_pair[pair].append(c)
+
+    # Two rows can name one metric differently (team name and team key) on the same date.
+    for same in rows_of_pair.values():
+        if len(same) > 1:
+            for c in same:
+                others = [o for o in same if o is not c]
+                named = (
+                    rows_text([o.row for o in others])
+                    if c.where.startswith("row ")
+                    else ", ".join(o.where for o in others)
+                )
+                problems.append(Problem(c.where, f"same metric and date as {named}: keep one"))
+
+    stored = _load_stored(session, wanted)
+    bad = {problem.where for problem in problems}
+    readings: list[PlannedReading] = []
+    for c in candidates:
+        if c.where in bad or c.metric_id is None:
+            readings.append(
+                PlannedReading(
+                    c.row, BAD, c.team, c.metric, c.date, c.value, c.note, c.team_id,
+                    source=c.source,
+                )
+            )  # fmt: skip
+            continue
+        old = stored.get((c.metric_id, c.date))
+        if old is None:
+            status = NEW
+        elif same_value(old[1], c.value) and (not c.note or c.note.strip() == old[2].strip()):
+            status = IDENTICAL
+        else:
+            status = REPLACE
+            if not replace:
+                what = "note" if same_value(old[1], c.value) else f"value {format_value(old[1])}"
+                problems.append(
+                    Problem(
+                        c.where,
+                        f"a different {what} is stored for {c.metric} on "
+                        f"{c.date.isoformat()}; use replace",
+                    )
+                )
+        readings.append(
+            PlannedReading(
+                c.row,
+                status,
+                c.team,
+                c.metric,
+                c.date,
+                c.value,
+                c.note,
+                c.team_id,
+                c.metric_id,
+                old[0] if old else None,
+                old[1] if old else None,
+                old[2] if old else None,
+                c.source,
+            )
+        )
+    return ImportPlan(readings, sort_problems(problems), replace, team_names)
 
 
 # ---------------------------------------------------------------------------- writing
@@ -295,7 +415,7 @@ def _check_permission(actor: Actor, plan: ImportPlan) -> None:
         teams = ", ".join(f"'{name}'" for name in sorted(refused))
         noun = "team" if len(refused) == 1 else "teams"
         raise PermissionDenied(
-            f"{actor.username} may not change readings of {noun} {teams}; nothing was imported"
+            f"{actor.username} may not change readings of {noun} {teams}; nothing was written"
         )
 
 
@@ -339,7 +459,15 @@ def _insert_readings(
         connection.exec_driver_sql(
             _SQLITE_INSERT,
             [
-                (r.metric_id, r.date.isoformat(), r.value, r.note, source, entered_by, stamp)
+                (
+                    r.metric_id,
+                    r.date.isoformat(),
+                    r.value,
+                    r.note,
+                    r.source or source,
+                    entered_by,
+                    stamp,
+                )
                 for r in readings
             ],
         )
@@ -348,7 +476,15 @@ def _insert_readings(
         with dbapi_connection.cursor() as cursor, cursor.copy(_POSTGRES_COPY) as copy:  # type: ignore[union-attr]
             for r in readings:
                 copy.write_row(
-                    (r.metric_id, r.date, r.value, r.note, source, entered_by, entered_at)
+                    (
+                        r.metric_id,
+                        r.date,
+                        r.value,
+                        r.note,
+                        r.source or source,
+                        entered_by,
+                        entered_at,
+                    )
                 )
     else:
         connection.execute(
@@ -359,7 +495,7 @@ def _insert_readings(
                     "date": r.date,
                     "value": r.value,
                     "note": r.note,
-                    "source": source,
+                    "source": r.source or source,
                     "entered_by": entered_by,
                     "entered_at": entered_at,
                 }
@@ -381,7 +517,10 @@ def _update_readings(
         stamp = entered_at.strftime(_SQLITE_DATETIME)
         connection.exec_driver_sql(
             _SQLITE_UPDATE,
-            [(r.value, r.note, source, entered_by, stamp, r.reading_id) for r in readings],
+            [
+                (r.value, r.note, r.source or source, entered_by, stamp, r.reading_id)
+                for r in readings
+            ],
         )
         return
     table = Reading.__table__
@@ -403,7 +542,7 @@ def _update_readings(
                 "reading_id": r.reading_id,
                 "new_value": r.value,
                 "new_note": r.note,
-                "new_source": source,
+                "new_source": r.source or source,
                 "new_entered_by": entered_by,
                 "new_entered_at": entered_at,
             }
@@ -419,41 +558,26 @@ def _write(
     plan: ImportPlan,
     source: str,
     progress: Progress | None,
-) -> tuple[int, int]:
+    audit: bool,
+) -> tuple[list[PlannedReading], list[PlannedReading]]:
     new = [reading for reading in plan.readings if reading.status == NEW]
     replacements = [reading for reading in plan.readings if reading.status == REPLACE]
     total = len(new) + len(replacements)
     if total == 0:
-        return 0, 0
+        return new, replacements
     now = utcnow()
     done = 0
     if progress:
         progress(0, total)
-    for start in range(0, len(new), WRITE_CHUNK):
-        chunk = new[start : start + WRITE_CHUNK]
-        _insert_readings(
-            session,
-            chunk,
-            source=source,
-            entered_by=actor.username,
-            entered_at=now,
-        )
-        done += len(chunk)
-        if progress:
-            progress(done, total)
-    for start in range(0, len(replacements), WRITE_CHUNK):
-        chunk = replacements[start : start + WRITE_CHUNK]
-        _update_readings(
-            session,
-            chunk,
-            source=source,
-            entered_by=actor.username,
-            entered_at=now,
-        )
-        done += len(chunk)
-        if progress:
-            progress(done, total)
-
+    for writer, readings in ((_insert_readings, new), (_update_readings, replacements)):
+        for start in range(0, len(readings), WRITE_CHUNK):
+            chunk = readings[start : start + WRITE_CHUNK]
+            writer(session, chunk, source=source, entered_by=actor.username, entered_at=now)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    if not audit:
+        return new, replacements
     skipped = plan.count(IDENTICAL)
     teams = ", ".join(plan.team_names.values())
     record_audit(
@@ -481,31 +605,46 @@ def _write(
             "skipped": skipped,
         },
     )
-    return len(new), len(replacements)
+    return new, replacements
 
 
-def _apply(
+def write_plan(
     session: Session,
     *,
     actor: Actor,
     plan: ImportPlan,
-    extra_problems: Sequence[Problem],
+    extra_problems: Sequence[Problem] = (),
     source: str,
-    dry_run: bool,
-    progress: Progress | None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    submission_key: str | None = None,
+    audit: bool = True,
 ) -> ImportResult:
-    if source not in READING_SOURCES:
+    """Write a classified plan in the caller's transaction: every entry point ends here.
+
+    Problems raise ValidationError (ReplaceNeeded when the only ones are stored readings
+    that differ), a team the actor may not edit raises PermissionDenied; nothing is
+    written then. A dry run returns the counts with the problems instead (permission
+    still raises). The submission key is claimed once the write is known to go ahead.
+    `audit=False` is for a caller that writes its own event (the workspace import)."""
+    if source not in READING_SOURCES:  # a caller's mistake, not the user's input
         raise ValueError(f"unknown reading source {source!r}")
     problems = sort_problems([*extra_problems, *plan.problems])
     if problems and not dry_run:
-        raise ValidationError(problems)
+        only_replaces = not extra_problems and all(
+            "; use replace" in problem.message for problem in problems
+        )
+        raise ReplaceNeeded(plan) if only_replaces else ValidationError(problems)
     _check_permission(actor, plan)
     skipped = plan.count(IDENTICAL)
     if dry_run or problems:
         return ImportResult(plan.count(NEW), plan.count(REPLACE), skipped, problems, dry_run)
+    claim_submission(session, key=submission_key)
     with gc_paused():
-        added, replaced = _write(session, actor=actor, plan=plan, source=source, progress=progress)
-    return ImportResult(added, replaced, skipped)
+        new, replaced = _write(
+            session, actor=actor, plan=plan, source=source, progress=progress, audit=audit
+        )
+    return ImportResult(len(new), len(replaced), skipped, replaced_readings=tuple(replaced))
 
 
 def import_readings(
@@ -518,24 +657,19 @@ def import_readings(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import parsed rows in the caller's write transaction, all or nothing.
+    """Import parsed rows (team and metric by name) in the caller's write transaction,
+    all or nothing: `manage.py record`, `sync` and the API call this.
 
     The whole set is checked first: any bad row raises ValidationError listing every
     problem by row, and any team the actor may not edit raises PermissionDenied; either
-    way nothing is written. Identical rows are skipped; a different value for a stored
-    metric and date is replaced only with `replace=True`, its old value kept in the one
-    audit event of the import. A dry run writes nothing and returns the counts the import
-    would give, with the problems listed instead of raised (PermissionDenied still raises).
-    `progress(done, total)` is called as rows are written."""
+    way nothing is written. Identical rows are skipped; a different value or note for a
+    stored metric and date is replaced only with `replace=True`, its old value kept in
+    the one audit event of the import. A dry run writes nothing and returns the counts
+    the import would give, with the problems listed instead of raised (PermissionDenied
+    still raises). `progress(done, total)` is called as rows are written."""
     plan = check_readings(session, rows=rows, replace=replace)
-    return _apply(
-        session,
-        actor=actor,
-        plan=plan,
-        extra_problems=(),
-        source=source,
-        dry_run=dry_run,
-        progress=progress,
+    return write_plan(
+        session, actor=actor, plan=plan, source=source, dry_run=dry_run, progress=progress
     )
 
 
@@ -554,7 +688,7 @@ def import_reading_file(
     file's problems and the database's together, by row."""
     parsed = parse_reading_file(data, filename)
     plan = check_readings(session, rows=parsed.rows, replace=replace)
-    return _apply(
+    return write_plan(
         session,
         actor=actor,
         plan=plan,
@@ -563,6 +697,107 @@ def import_reading_file(
         dry_run=dry_run,
         progress=progress,
     )
+
+
+def record_readings(
+    session: Session,
+    *,
+    actor: Actor,
+    entries: Sequence[ReadingEntry],
+    replace: bool = False,
+    source: str = "form",
+    submission_key: str | None = None,
+) -> ImportResult:
+    """Record the Record grid's readings (metrics by id) in one transaction, by the same
+    rules as an import. Problems are named by metric; a stored reading that differs in
+    value or note raises ReplaceNeeded (listing old and new) unless `replace=True`; the
+    same reading again is skipped, so repeating a save adds nothing."""
+    check = Checker()
+    if source not in READING_SOURCES:
+        check.add("source", f"must be one of {', '.join(READING_SOURCES)}")
+    metric_ids = {entry.metric_id for entry in entries if is_record_id(entry.metric_id)}
+    metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(metric_ids)))}
+    teams: dict[int, str] = {
+        team.id: team.name
+        for team in session.execute(
+            select(Team.id, Team.name).where(Team.id.in_({m.team_id for m in metrics.values()}))
+        )
+    }
+    candidates: list[_Candidate] = []
+    for index, entry in enumerate(entries):
+        # The grid's input arrives as Python objects: check their types before the rules.
+        metric = metrics.get(entry.metric_id) if is_record_id(entry.metric_id) else None
+        where = metric.name if metric else f"readings[{index}]"
+        if metric is None:
+            check.add(where, "unknown metric")
+            continue
+        if metric.archived:
+            check.add(where, _archived(metric.name, teams[metric.team_id]))
+        value = check.number(f"{where}: value", entry.value)
+        if entry.note is None or not isinstance(entry.note, str):
+            check.add(f"{where}: note", "must be text")
+            continue
+        day = check.date(f"{where}: date", entry.date)
+        if day is not None and type(entry.date) is not dt.date:
+            check.add(f"{where}: date", "must be a date")  # stored and keyed as given
+            continue
+        if day is None or value is None:
+            continue
+        candidates.append(
+            _Candidate(
+                index + 1,
+                where,
+                teams[metric.team_id],
+                metric.name,
+                day,
+                float(value),
+                entry.note.strip(),
+                metric.team_id,
+                metric.id,
+            )
+        )
+    check.raise_if_any()
+    named = {team_id: teams[team_id] for team_id in sorted({m.team_id for m in metrics.values()})}
+    plan = _classify(session, candidates, [], replace=replace, team_names=named)
+    return write_plan(
+        session,
+        actor=actor,
+        plan=plan,
+        source=source,
+        submission_key=submission_key,
+    )
+
+
+def plan_resolved(
+    session: Session,
+    *,
+    rows: Sequence[tuple[str, int, str, int, dt.date, float, str, str | None]],
+    replace: bool,
+) -> ImportPlan:
+    """Classify rows whose team and metric the caller resolved already (the workspace
+    import, whose metrics may be created in the same transaction, and archived ones
+    restored with their readings): (where, team id, team, metric id, date, value, note,
+    source) each; the metric name is looked up for the messages."""
+    metric_ids = sorted({row[3] for row in rows})
+    names: dict[int, str] = {}
+    for start in range(0, len(metric_ids), METRICS_PER_QUERY):
+        chunk = metric_ids[start : start + METRICS_PER_QUERY]
+        names.update(
+            (metric.id, metric.name)
+            for metric in session.execute(
+                select(Metric.id, Metric.name).where(Metric.id.in_(chunk))
+            )
+        )
+    candidates = [
+        _Candidate(
+            number, where, team, names[metric_id], day, value, note, team_id, metric_id, source
+        )
+        for number, (where, team_id, team, metric_id, day, value, note, source) in enumerate(
+            rows, 1
+        )
+    ]
+    team_names = {row[1]: row[2] for row in rows}
+    return _classify(session, candidates, [], replace=replace, team_names=team_names)
 
 
 # ---------------------------------------------------------------------------- export
