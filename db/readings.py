@@ -10,7 +10,8 @@ Classification of a row against the stored reading of its metric and date:
   means "no note given" and never erases a stored one;
 - replace: a different value, or a different non-empty note. Refused (a problem naming
   the row) unless the caller passes `replace=True`; a replaced reading takes the row's
-  value and note, and its old ones go into the audit event.
+  value and note (its stored note when the row gives none), and its old ones go into
+  the audit event.
 A row is bad when its metric is unknown or archived, its value not a finite number, its
 note unstorable or too long, or when another row names the same metric and date. Any
 bad row (or, without `replace`, any replace) writes nothing; a dry run reports instead.
@@ -369,12 +370,14 @@ def _classify(
             )  # fmt: skip
             continue
         old = stored.get((c.metric_id, c.date))
+        note = c.note
         if old is None:
             status = NEW
         elif same_value(old[1], c.value) and (not c.note or c.note.strip() == old[2].strip()):
             status = IDENTICAL
         else:
             status = REPLACE
+            note = c.note or old[2]  # an empty note never erases the stored one
             if not replace:
                 what = "note" if same_value(old[1], c.value) else f"value {format_value(old[1])}"
                 problems.append(
@@ -392,7 +395,7 @@ def _classify(
                 c.metric,
                 c.date,
                 c.value,
-                c.note,
+                note,
                 c.team_id,
                 c.metric_id,
                 old[0] if old else None,
