@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from core import fields as declared
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.iterations import GOAL_MAX_LENGTH, IterationSpan, iteration_problems
@@ -668,14 +669,20 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
                 plan.broken[section].add(key[0] if len(key) == 1 else key)
 
     for r, c in each("trains", "name"):
-        c["name"] = r.text("name", required=True, max_length=_length(Train.name), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.TRAIN.max_length("name"), name_like=True
+        )
         c["archived"] = r.boolean("archived", False)
         if r.ok:
             plan.trains.append(c)
 
     for r, c in each("teams", "name"):
-        c["name"] = r.text("name", required=True, max_length=_length(Team.name), name_like=True)
-        c["key"] = r.text("key", required=True, max_length=_length(Team.key), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.TEAM.max_length("name"), name_like=True
+        )
+        c["key"] = r.text(
+            "key", required=True, max_length=declared.TEAM.max_length("key"), name_like=True
+        )
         if c["key"]:
             c["key"] = c["key"].upper()  # as the write path stores team keys
         if c["key"] and not KEY_PATTERN.match(c["key"]):
@@ -688,7 +695,9 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
             plan.teams.append(c)
 
     for r, c in each("pis", "name"):
-        c["name"] = r.text("name", required=True, max_length=_length(PI.name), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.PI.max_length("name"), name_like=True
+        )
         c["train"] = r.optional_name("train")
         c["start"] = r.date("start", required=True)
         c["end"] = r.date("end", required=True)
@@ -699,12 +708,18 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
 
     for r, c in each("metrics", "team", "name"):
         c["team"] = r.text("team", required=True, name_like=True)
-        c["name"] = r.text("name", required=True, max_length=_length(Metric.name), name_like=True)
-        c["unit"] = r.text("unit", max_length=_length(Metric.unit), name_like=True)
-        c["description"] = r.text("description")
-        c["source"] = r.text("source", max_length=_length(Metric.source))
-        c["update_interval_days"] = r.integer("update_interval_days", low=1, high=366, default=14)
-        c["decimals"] = r.integer("decimals", low=0, high=6, default=1)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.METRIC.max_length("name"), name_like=True
+        )
+        c["unit"] = r.text("unit", max_length=declared.METRIC.max_length("unit"), name_like=True)
+        c["description"] = r.text(
+            "description", max_length=declared.METRIC.max_length("description")
+        )
+        c["source"] = r.text("source", max_length=declared.METRIC.max_length("source"))
+        c["update_interval_days"] = r.integer(
+            "update_interval_days", **declared.METRIC.bounds("update_interval_days"), default=14
+        )
+        c["decimals"] = r.integer("decimals", **declared.METRIC.bounds("decimals"), default=1)
         c["leading"] = r.boolean("leading", False)
         c["archived"] = r.boolean("archived", False)
         if r.ok:
@@ -712,10 +727,12 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
 
     for r, c in each("releases", "team", "name"):
         c["team"] = r.text("team", required=True, name_like=True)
-        c["name"] = r.text("name", required=True, max_length=_length(Release.name), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.RELEASE.max_length("name"), name_like=True
+        )
         c["date"] = r.date("date", required=True)
-        c["notes"] = r.text("notes")
-        c["link"] = r.text("link", max_length=_length(Release.link))
+        c["notes"] = r.text("notes", max_length=declared.RELEASE.max_length("notes"))
+        c["link"] = r.text("link", max_length=declared.RELEASE.max_length("link"))
         if c["link"] and not re.match(r"^https?://", c["link"], re.IGNORECASE):
             r.fail(".link", "must start with http:// or https://")
         c["archived"] = r.boolean("archived", False)
@@ -724,18 +741,24 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
 
     for r, c in each("outcomes", "pi", "key"):
         c["pi"] = r.text("pi", required=True, name_like=True)
-        c["key"] = r.text("key", required=True, max_length=_length(Outcome.key), name_like=True)
+        c["key"] = r.text(
+            "key", required=True, max_length=declared.OUTCOME.max_length("key"), name_like=True
+        )
         if c["key"] and not OUTCOME_KEY_PATTERN.match(c["key"]):
             r.fail(".key", "use letters, digits, ., - or _ (starting with a letter or digit)")
         c["team"] = r.optional_name("team")
         c["title"] = r.text(
-            "title", required=True, max_length=_length(Outcome.title), name_like=True
+            "title", required=True, max_length=declared.OUTCOME.max_length("title"), name_like=True
         )
-        c["why"] = r.text("why")
-        c["owner"] = r.text("owner", max_length=_length(Outcome.owner))
+        c["why"] = r.text("why", max_length=declared.OUTCOME.max_length("why"))
+        c["owner"] = r.text("owner", max_length=declared.OUTCOME.max_length("owner"))
         c["committed"] = r.boolean("committed", True)
-        c["planned_bv"] = r.integer("planned_bv", low=1, high=10, default=None)
-        c["actual_bv"] = r.integer("actual_bv", low=0, high=10, default=None)
+        c["planned_bv"] = r.integer(
+            "planned_bv", **declared.OUTCOME.bounds("planned_bv"), default=None
+        )
+        c["actual_bv"] = r.integer(
+            "actual_bv", low=declared.ACTUAL_BV.low, high=declared.ACTUAL_BV.high, default=None
+        )
         c["parent"] = r.optional_name("parent")
         if c["parent"] is not None and c["parent"] == c["key"]:
             r.fail(".parent", "an outcome cannot be its own parent")
@@ -768,9 +791,11 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
         c["pi"] = r.text("pi", required=True, name_like=True)
         c["outcome"] = r.text("outcome", required=True, name_like=True)
         c["date"] = r.date("date", required=True)
-        c["confidence"] = r.integer("confidence", low=1, high=10, default=None, required=True)
-        c["comment"] = r.text("comment")
-        c["by"] = r.text("by", max_length=_length(CheckIn.by))
+        c["confidence"] = r.integer(
+            "confidence", **declared.CHECKIN.bounds("confidence"), default=None, required=True
+        )
+        c["comment"] = r.text("comment", max_length=declared.CHECKIN.max_length("comment"))
+        c["by"] = r.text("by", max_length=declared.CHECKIN.max_length("by"))
         if r.ok:
             plan.checkins.append(c)
 
@@ -917,13 +942,15 @@ def _parse_hypotheses(
         c: dict[str, Any] = {"_where": r.where, "_index": i}
         c["metric"] = r.text("metric", required=True, name_like=True)
         c["team"] = r.optional_name("team")
-        c["if"] = r.text("if", required=True)
+        c["if"] = r.text("if", required=True, max_length=declared.HYPOTHESIS.max_length("if_text"))
         if c["if"] is not None and not c["if"].strip():
             r.fail(".if", "must not be blank")
-        c["expect"] = r.text("expect", required=True)
+        c["expect"] = r.text(
+            "expect", required=True, max_length=declared.HYPOTHESIS.max_length("expect_text")
+        )
         if c["expect"] is not None and not c["expect"].strip():
             r.fail(".expect", "must not be blank")
-        c["because"] = r.text("because")
+        c["because"] = r.text("because", max_length=declared.HYPOTHESIS.max_length("because_text"))
         direction = r.choice("direction", DIRECTIONS, None)
         if direction is None and r.ok and not r.present("direction"):
             # Not written: the direction of this outcome's target on the same metric.
@@ -940,10 +967,16 @@ def _parse_hypotheses(
             r.fail(".min_effect", "must not be negative")
         c["min_effect_unit"] = r.choice("min_effect_unit", EFFECT_UNITS, "absolute")
         c["release"] = r.optional_name("release")
-        c["window_days"] = r.integer("window_days", low=1, high=366, default=28)
+        c["window_days"] = r.integer(
+            "window_days", **declared.HYPOTHESIS.bounds("window_days"), default=28
+        )
         c["override"] = r.choice("override", VERDICTS, None)
-        c["override_reason"] = r.text("override_reason") if r.present("override_reason") else None
-        c["learning"] = r.text("learning")
+        c["override_reason"] = (
+            r.text("override_reason", max_length=declared.OVERRIDE_REASON.max_length or 0)
+            if r.present("override_reason")
+            else None
+        )
+        c["learning"] = r.text("learning", max_length=declared.HYPOTHESIS.max_length("learning"))
         c["decision"] = r.choice("decision", DECISIONS, None)
         c["archived"] = r.boolean("archived", False)
         ok = ok and r.ok

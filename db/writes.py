@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import fields as declared
 from core.access import Actor, can_administer, can_edit_team, can_score_business_value
 from core.copying import date_in_title, next_free_key
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
@@ -213,7 +214,7 @@ def _merged(record: Base, changes: Mapping[str, Any], allowed: Iterable[str]) ->
 def create_train(session: Session, *, actor: Actor, name: str) -> Train:
     _require_admin(actor, "create trains")
     check = Checker()
-    name = check.text("name", name, max_length=120)
+    name = check.text("name", name, max_length=declared.TRAIN.max_length("name"))
     check.raise_if_any()
     return _create(session, Train(name=name), actor=actor, entity="train", summary=f"train {name}")
 
@@ -232,7 +233,7 @@ def update_train(
     check = Checker()
     values: dict[str, Any] = {}
     if name is not None:
-        values["name"] = check.text("name", name, max_length=120)
+        values["name"] = check.text("name", name, max_length=declared.TRAIN.max_length("name"))
     if archived is not None:
         values["archived"] = check.flag("archived", archived)
     check.raise_if_any()
@@ -249,13 +250,13 @@ def update_train(
 
 
 def _team_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
-    key = check.text("key", fields["key"], max_length=20).upper()
+    key = check.text("key", fields["key"], max_length=declared.TEAM.max_length("key")).upper()
     if key and not KEY_PATTERN.match(key):
         check.add(
             "key", "use letters, digits, - or _ (at most 20), starting with a letter or digit"
         )
     return {
-        "name": check.text("name", fields["name"], max_length=120),
+        "name": check.text("name", fields["name"], max_length=declared.TEAM.max_length("name")),
         "key": key,
         "train_id": fields.get("train_id"),
         "active": check.flag("active", fields.get("active"), default=True),
@@ -287,7 +288,7 @@ def update_team(
     _require_admin(actor, "change teams")
     team = _get(session, Team, team_id, "team")
     check = Checker()
-    values = _team_values(check, _merged(team, changes, ("name", "key", "train_id", "active")))
+    values = _team_values(check, _merged(team, changes, declared.TEAM.names))
     values["train_id"] = _reference(session, check, Train, values["train_id"], "train")
     check.raise_if_any()
     _update(
@@ -306,7 +307,7 @@ def _pi_values(
     session: Session, check: Checker, fields: Mapping[str, Any], pi_id: int | None
 ) -> dict[str, Any]:
     values = {
-        "name": check.text("name", fields["name"], max_length=60),
+        "name": check.text("name", fields["name"], max_length=declared.PI.max_length("name")),
         "train_id": _reference(session, check, Train, fields.get("train_id"), "train"),
         "start_date": check.date("start_date", fields["start_date"]),
         "end_date": check.date("end_date", fields["end_date"]),
@@ -363,9 +364,7 @@ def update_pi(
     _require_admin(actor, "change PIs")
     pi = _get(session, PI, pi_id, "pi")
     check = Checker()
-    values = _pi_values(
-        session, check, _merged(pi, changes, ("name", "train_id", "start_date", "end_date")), pi.id
-    )
+    values = _pi_values(session, check, _merged(pi, changes, declared.PI.names), pi.id)
     old_dates = (pi.start_date, pi.end_date)
     new_dates = (values["start_date"], values["end_date"])
     iterations = _pi_iterations(session, pi_id=pi.id)
@@ -495,30 +494,36 @@ def _replan_iterations(
 
 # --- metrics and releases -----------------------------------------------------------
 
-METRIC_FIELDS = (
-    "name",
-    "unit",
-    "description",
-    "source",
-    "update_interval_days",
-    "decimals",
-    "leading",
-    "archived",
-)
+METRIC_FIELDS = declared.METRIC.names
 
 
 def _metric_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
+    metric = declared.METRIC
     return {
-        "name": check.text("name", fields["name"], max_length=120),
-        "unit": check.text("unit", fields.get("unit", ""), required=False, max_length=20),
+        "name": check.text("name", fields["name"], max_length=metric.max_length("name")),
+        "unit": check.text(
+            "unit", fields.get("unit", ""), required=False, max_length=metric.max_length("unit")
+        ),
         "description": check.text(
-            "description", fields.get("description", ""), required=False, max_length=2000
+            "description",
+            fields.get("description", ""),
+            required=False,
+            max_length=metric.max_length("description"),
         ),
-        "source": check.text("source", fields.get("source", ""), required=False, max_length=200),
+        "source": check.text(
+            "source",
+            fields.get("source", ""),
+            required=False,
+            max_length=metric.max_length("source"),
+        ),
         "update_interval_days": check.integer(
-            "update_interval_days", fields.get("update_interval_days", 14), low=1, high=366
+            "update_interval_days",
+            fields.get("update_interval_days", 14),
+            **metric.bounds("update_interval_days"),
         ),
-        "decimals": check.integer("decimals", fields.get("decimals", 1), low=0, high=6),
+        "decimals": check.integer(
+            "decimals", fields.get("decimals", 1), **metric.bounds("decimals")
+        ),
         "leading": check.flag("leading", fields.get("leading")),
         "archived": check.flag("archived", fields.get("archived")),
     }
@@ -599,9 +604,11 @@ def create_release(
     _require_team_editor(actor, team_id, "log releases")
     check = Checker()
     values = {
-        "name": check.text("name", name, max_length=120),
+        "name": check.text("name", name, max_length=declared.RELEASE.max_length("name")),
         "date": check.date("date", date),
-        "notes": check.text("notes", notes, required=False, max_length=5000),
+        "notes": check.text(
+            "notes", notes, required=False, max_length=declared.RELEASE.max_length("notes")
+        ),
         "link": check.link("link", link),
     }
     hypotheses = _team_hypotheses(session, check, team_id, hypothesis_ids)
@@ -649,12 +656,17 @@ def update_release(
 ) -> Release:
     release = _get(session, Release, release_id, "release")
     _require_team_editor(actor, release.team_id, "change releases")
-    fields = _merged(release, changes, ("name", "date", "notes", "link", "archived"))
+    fields = _merged(release, changes, declared.RELEASE.names)
     check = Checker()
     values = {
-        "name": check.text("name", fields["name"], max_length=120),
+        "name": check.text("name", fields["name"], max_length=declared.RELEASE.max_length("name")),
         "date": check.date("date", fields["date"]),
-        "notes": check.text("notes", fields["notes"], required=False, max_length=5000),
+        "notes": check.text(
+            "notes",
+            fields["notes"],
+            required=False,
+            max_length=declared.RELEASE.max_length("notes"),
+        ),
         "link": check.link("link", fields["link"]),
         "archived": check.flag("archived", fields["archived"]),
     }
@@ -673,33 +685,28 @@ def update_release(
 
 # --- outcomes, targets, hypotheses, check-ins ----------------------------------------
 
-OUTCOME_FIELDS = (
-    "key",
-    "title",
-    "why",
-    "owner",
-    "committed",
-    "planned_bv",
-    "parent_id",
-    "status",
-    "team_id",
-)
+OUTCOME_FIELDS = declared.OUTCOME.names
 
 
 def _outcome_values(
     session: Session, check: Checker, fields: Mapping[str, Any], pi_id: int
 ) -> dict[str, Any]:
-    key = check.text("key", fields["key"], max_length=30)
+    outcome = declared.OUTCOME
+    key = check.text("key", fields["key"], max_length=outcome.max_length("key"))
     if key and not OUTCOME_KEY_PATTERN.match(key):
         check.add("key", "use letters, digits, '.', '-' or '_' (at most 30)")
     values = {
         "key": key,
-        "title": check.text("title", fields["title"], max_length=300),
-        "why": check.text("why", fields.get("why", ""), required=False, max_length=5000),
-        "owner": check.text("owner", fields.get("owner", ""), required=False, max_length=120),
+        "title": check.text("title", fields["title"], max_length=outcome.max_length("title")),
+        "why": check.text(
+            "why", fields.get("why", ""), required=False, max_length=outcome.max_length("why")
+        ),
+        "owner": check.text(
+            "owner", fields.get("owner", ""), required=False, max_length=outcome.max_length("owner")
+        ),
         "committed": check.flag("committed", fields.get("committed"), default=True),
         "planned_bv": check.integer(
-            "planned_bv", fields.get("planned_bv"), low=1, high=10, required=False
+            "planned_bv", fields.get("planned_bv"), **outcome.bounds("planned_bv"), required=False
         ),
         "parent_id": check.record_id("parent", fields.get("parent_id"), required=False),
         "status": check.choice("status", fields.get("status", "draft"), OUTCOME_STATUSES),
@@ -847,7 +854,13 @@ def score_outcome(
         )
     outcome = _get(session, Outcome, outcome_id, "outcome")
     check = Checker()
-    value = check.integer("actual_bv", actual_bv, low=0, high=10, required=False)
+    value = check.integer(
+        "actual_bv",
+        actual_bv,
+        low=declared.ACTUAL_BV.low,
+        high=declared.ACTUAL_BV.high,
+        required=False,
+    )
     check.raise_if_any()
     _update(
         session,
@@ -861,17 +874,7 @@ def score_outcome(
     return outcome
 
 
-TARGET_FIELDS = (
-    "metric_id",
-    "baseline",
-    "baseline_date",
-    "target",
-    "target_date",
-    "kind",
-    "band_low",
-    "band_high",
-    "archived",
-)
+TARGET_FIELDS = declared.TARGET.names
 
 
 def _target_values(
@@ -1009,31 +1012,26 @@ def update_target(
     return record
 
 
-HYPOTHESIS_FIELDS = (
-    "metric_id",
-    "if_text",
-    "expect_text",
-    "because_text",
-    "direction",
-    "min_effect",
-    "min_effect_unit",
-    "release_id",
-    "window_days",
-    "learning",
-    "decision",
-    "archived",
-)
+HYPOTHESIS_FIELDS = declared.HYPOTHESIS.names
 
 
 def _hypothesis_values(
     session: Session, check: Checker, fields: Mapping[str, Any], outcome: Outcome
 ) -> dict[str, Any]:
+    hypothesis = declared.HYPOTHESIS
     values = {
         "metric_id": check.record_id("metric", fields.get("metric_id")),
-        "if_text": check.text("if", fields.get("if_text"), max_length=1000),
-        "expect_text": check.text("expect", fields.get("expect_text"), max_length=1000),
+        "if_text": check.text(
+            "if", fields.get("if_text"), max_length=hypothesis.max_length("if_text")
+        ),
+        "expect_text": check.text(
+            "expect", fields.get("expect_text"), max_length=hypothesis.max_length("expect_text")
+        ),
         "because_text": check.text(
-            "because", fields.get("because_text", ""), required=False, max_length=1000
+            "because",
+            fields.get("because_text", ""),
+            required=False,
+            max_length=hypothesis.max_length("because_text"),
         ),
         "direction": check.choice("direction", fields.get("direction"), DIRECTIONS),
         "min_effect": check.number("min_effect", fields.get("min_effect", 0.0)),
@@ -1041,9 +1039,14 @@ def _hypothesis_values(
             "min_effect_unit", fields.get("min_effect_unit", "absolute"), EFFECT_UNITS
         ),
         "release_id": check.record_id("release", fields.get("release_id"), required=False),
-        "window_days": check.integer("window_days", fields.get("window_days", 28), low=1, high=366),
+        "window_days": check.integer(
+            "window_days", fields.get("window_days", 28), **hypothesis.bounds("window_days")
+        ),
         "learning": check.text(
-            "learning", fields.get("learning", ""), required=False, max_length=5000
+            "learning",
+            fields.get("learning", ""),
+            required=False,
+            max_length=hypothesis.max_length("learning"),
         ),
         "decision": check.choice("decision", fields.get("decision"), DECISIONS, required=False),
         "archived": check.flag("archived", fields.get("archived")),
@@ -1156,7 +1159,10 @@ def override_verdict(
     check = Checker()
     override = check.choice("override", override, VERDICTS, required=False)
     reason = check.text(
-        "override_reason", reason or "", required=override is not None, max_length=2000
+        "override_reason",
+        reason or "",
+        required=override is not None,
+        max_length=declared.OVERRIDE_REASON.max_length or 0,
     )
     check.raise_if_any()
     _update(
@@ -1185,8 +1191,12 @@ def add_checkin(
     _require_team_editor(actor, outcome.team_id, "check in")
     check = Checker()
     values = {
-        "confidence": check.integer("confidence", confidence, low=1, high=10),
-        "comment": check.text("comment", comment, required=False, max_length=2000),
+        "confidence": check.integer(
+            "confidence", confidence, **declared.CHECKIN.bounds("confidence")
+        ),
+        "comment": check.text(
+            "comment", comment, required=False, max_length=declared.CHECKIN.max_length("comment")
+        ),
         "date": check.date("date", date or dt.date.today()),
     }
     check.raise_if_any()
