@@ -659,6 +659,7 @@ def import_readings(
     source: str = "import",
     dry_run: bool = False,
     progress: Progress | None = None,
+    submission_key: str | None = None,
 ) -> ImportResult:
     """Import parsed rows (team and metric by name) in the caller's write transaction,
     all or nothing: `manage.py record`, `sync` and the API call this.
@@ -672,7 +673,13 @@ def import_readings(
     still raises). `progress(done, total)` is called as rows are written."""
     plan = check_readings(session, rows=rows, replace=replace)
     return write_plan(
-        session, actor=actor, plan=plan, source=source, dry_run=dry_run, progress=progress
+        session,
+        actor=actor,
+        plan=plan,
+        source=source,
+        dry_run=dry_run,
+        progress=progress,
+        submission_key=submission_key,
     )
 
 
@@ -686,6 +693,7 @@ def import_reading_file(
     source: str = "import",
     dry_run: bool = False,
     progress: Progress | None = None,
+    submission_key: str | None = None,
 ) -> ImportResult:
     """Parse a CSV/XLSX reading file and import it as `import_readings` does, listing the
     file's problems and the database's together, by row."""
@@ -699,6 +707,7 @@ def import_reading_file(
         source=source,
         dry_run=dry_run,
         progress=progress,
+        submission_key=submission_key,
     )
 
 

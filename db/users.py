@@ -20,6 +20,7 @@ from core.errors import PermissionDenied, Problem, ValidationError
 from core.validate import unstorable
 from db.audit import record_audit
 from db.models import ROLES, Team, User, UserTeam
+from db.submissions import claim_submission
 
 MAX_FAILED_SIGN_INS = 5
 FIRST_LOCK_SECONDS = 60
@@ -251,6 +252,7 @@ def create_user(
     password: str | None = None,
     display_name: str = "",
     email: str | None = None,
+    submission_key: str | None = None,
 ) -> User:
     """Create an account (admins only). Without a password it can sign in only through
     single sign-on (matched by e-mail)."""
@@ -275,6 +277,7 @@ def create_user(
         problems.extend(_password_problems(password))
     if problems:
         raise ValidationError(problems)
+    claim_submission(session, key=submission_key)
 
     user = User(
         username=username,
@@ -312,6 +315,7 @@ def update_user(
     display_name: str | None = None,
     email: str | None = None,
     active: bool | None = None,
+    submission_key: str | None = None,
 ) -> User:
     """Change an account's role, teams, name, e-mail or active flag (admins only); None
     leaves a field as it is, `email=""` clears it. The last active admin stays one."""
@@ -339,6 +343,7 @@ def update_user(
             problems.append(Problem("role", "the last active admin must stay an active admin"))
     if problems:
         raise ValidationError(problems)
+    claim_submission(session, key=submission_key)
 
     before = _public(session, user)
     if role is not None:
@@ -370,7 +375,14 @@ def update_user(
     return user
 
 
-def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
+def set_password(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    submission_key: str | None = None,
+) -> None:
     """Set an account's password (an admin, or the user themself) and lift any lock."""
     user = user_by_username(session, username=username)
     if not can_administer(actor) and (user is None or actor.username != user.username):
@@ -380,6 +392,7 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
     problems = _password_problems(password)
     if problems:
         raise ValidationError(problems)
+    claim_submission(session, key=submission_key)
     before = _public(session, user)
     user.password_hash = hash_password(password)
     user.failed_attempts = 0

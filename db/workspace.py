@@ -43,6 +43,7 @@ from db.models import (
     Train,
 )
 from db.readings import plan_resolved, write_plan
+from db.submissions import claim_submission
 
 FORMAT = "outcome-board/1"
 SECTIONS = (
@@ -1716,7 +1717,9 @@ def _write_checkins(
     count.created["checkins"] += len(rows)
 
 
-def import_workspace(session: Session, *, actor: Actor, document: object) -> ImportSummary:
+def import_workspace(
+    session: Session, *, actor: Actor, document: object, submission_key: str | None = None
+) -> ImportSummary:
     """Import an "outcome-board/1" document in the caller's transaction (admins only).
 
     The whole document is validated first (against itself and the stored workspace);
@@ -1728,6 +1731,8 @@ def import_workspace(session: Session, *, actor: Actor, document: object) -> Imp
     audit event, action "import", holds the counts and every overwritten value."""
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may import a workspace.")
+    # Claimed first: a bad document raises and rolls the claim back with everything else.
+    claim_submission(session, key=submission_key)
     summary, replaced = write_workspace(session, actor=actor, document=document)
     record_audit(
         session,

@@ -211,11 +211,18 @@ def _merged(record: Base, changes: Mapping[str, Any], allowed: Iterable[str]) ->
 # --- trains, teams, PIs --------------------------------------------------------------
 
 
-def create_train(session: Session, *, actor: Actor, name: str) -> Train:
+def create_train(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    submission_key: str | None = None,
+) -> Train:
     _require_admin(actor, "create trains")
     check = Checker()
     name = check.text("name", name, max_length=declared.TRAIN.max_length("name"))
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(session, Train(name=name), actor=actor, entity="train", summary=f"train {name}")
 
 
@@ -227,6 +234,7 @@ def update_train(
     expected_version: int | None,
     name: str | None = None,
     archived: bool | None = None,
+    submission_key: str | None = None,
 ) -> Train:
     _require_admin(actor, "change trains")
     train = _get(session, Train, train_id, "train")
@@ -237,6 +245,7 @@ def update_train(
     if archived is not None:
         values["archived"] = check.flag("archived", archived)
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         train,
@@ -271,19 +280,27 @@ def create_team(
     key: str,
     train_id: int | None = None,
     active: bool = True,
+    submission_key: str | None = None,
 ) -> Team:
     _require_admin(actor, "create teams")
     check = Checker()
     values = _team_values(check, {"name": name, "key": key, "train_id": train_id, "active": active})
     values["train_id"] = _reference(session, check, Train, train_id, "train")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(
         session, Team(**values), actor=actor, entity="team", summary=f"team {values['name']}"
     )
 
 
 def update_team(
-    session: Session, *, actor: Actor, team_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
+    **changes: Any,
 ) -> Team:
     _require_admin(actor, "change teams")
     team = _get(session, Team, team_id, "team")
@@ -291,6 +308,7 @@ def update_team(
     values = _team_values(check, _merged(team, changes, declared.TEAM.names))
     values["train_id"] = _reference(session, check, Train, values["train_id"], "train")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         team,
@@ -343,6 +361,7 @@ def create_pi(
     start_date: dt.date,
     end_date: dt.date,
     train_id: int | None = None,
+    submission_key: str | None = None,
 ) -> PI:
     _require_admin(actor, "create PIs")
     check = Checker()
@@ -353,13 +372,20 @@ def create_pi(
         None,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     pi = _create(session, PI(**values), actor=actor, entity="pi", summary=f"PI {values['name']}")
     _add_planned_iterations(session, actor=actor, pi=pi)
     return pi
 
 
 def update_pi(
-    session: Session, *, actor: Actor, pi_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    pi_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
+    **changes: Any,
 ) -> PI:
     _require_admin(actor, "change PIs")
     pi = _get(session, PI, pi_id, "pi")
@@ -379,6 +405,7 @@ def update_pi(
                     f"{iteration.end_date}) would fall outside the PI: change it first",
                 )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         pi,
@@ -541,6 +568,7 @@ def create_metric(
     update_interval_days: int = 14,
     decimals: int = 1,
     leading: bool = False,
+    submission_key: str | None = None,
 ) -> Metric:
     _get(session, Team, team_id, "team")
     _require_team_editor(actor, team_id, "create metrics")
@@ -558,6 +586,7 @@ def create_metric(
         },
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(
         session,
         Metric(team_id=team_id, **values),
@@ -568,13 +597,20 @@ def create_metric(
 
 
 def update_metric(
-    session: Session, *, actor: Actor, metric_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    metric_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
+    **changes: Any,
 ) -> Metric:
     metric = _get(session, Metric, metric_id, "metric")
     _require_team_editor(actor, metric.team_id, "change metrics")
     check = Checker()
     values = _metric_values(check, _merged(metric, changes, METRIC_FIELDS))
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         metric,
@@ -652,7 +688,13 @@ def _team_hypotheses(
 
 
 def update_release(
-    session: Session, *, actor: Actor, release_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    release_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
+    **changes: Any,
 ) -> Release:
     release = _get(session, Release, release_id, "release")
     _require_team_editor(actor, release.team_id, "change releases")
@@ -671,6 +713,7 @@ def update_release(
         "archived": check.flag("archived", fields["archived"]),
     }
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         release,
@@ -827,7 +870,12 @@ def update_outcome(
 
 
 def archive_outcome(
-    session: Session, *, actor: Actor, outcome_id: int, expected_version: int | None
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
 ) -> Outcome:
     """Soft delete: the outcome keeps its data and can be restored by setting a status."""
     return update_outcome(
@@ -835,6 +883,7 @@ def archive_outcome(
         actor=actor,
         outcome_id=outcome_id,
         expected_version=expected_version,
+        submission_key=submission_key,
         status="archived",
     )
 
@@ -846,6 +895,7 @@ def score_outcome(
     outcome_id: int,
     actual_bv: int | None,
     expected_version: int | None,
+    submission_key: str | None = None,
 ) -> Outcome:
     """Actual business value is scored by business owners at the PI's end (admins)."""
     if not can_score_business_value(actor):
@@ -862,6 +912,7 @@ def score_outcome(
         required=False,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         outcome,
@@ -934,6 +985,7 @@ def add_target(
     kind: str | None = None,
     band_low: float | None = None,
     band_high: float | None = None,
+    submission_key: str | None = None,
 ) -> Target:
     outcome = _get(session, Outcome, outcome_id, "outcome")
     _require_team_editor(actor, outcome.team_id, "change targets")
@@ -961,6 +1013,7 @@ def add_target(
     if existing is not None and not existing.archived:
         check.add("metric", "already has a target in this outcome")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     if existing is not None:  # re-adding an archived target restores it with the new values
         _update(
             session,
@@ -987,7 +1040,13 @@ def add_target(
 
 
 def update_target(
-    session: Session, *, actor: Actor, target_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    target_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
+    **changes: Any,
 ) -> Target:
     record = _get(session, Target, target_id, "target")
     _require_team_editor(actor, record.outcome.team_id, "change targets")
@@ -1000,6 +1059,7 @@ def update_target(
     ):
         check.add("metric", "already has a target in this outcome")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         record,
@@ -1079,6 +1139,7 @@ def add_hypothesis(
     min_effect_unit: str = "absolute",
     release_id: int | None = None,
     window_days: int = 28,
+    submission_key: str | None = None,
 ) -> Hypothesis:
     outcome = _get(session, Outcome, outcome_id, "outcome")
     _require_team_editor(actor, outcome.team_id, "change hypotheses")
@@ -1100,6 +1161,7 @@ def add_hypothesis(
         outcome,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(
         session,
         Hypothesis(
@@ -1123,6 +1185,7 @@ def update_hypothesis(
     actor: Actor,
     hypothesis_id: int,
     expected_version: int | None,
+    submission_key: str | None = None,
     **changes: Any,
 ) -> Hypothesis:
     record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
@@ -1132,6 +1195,7 @@ def update_hypothesis(
         session, check, _merged(record, changes, HYPOTHESIS_FIELDS), record.outcome
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         record,
@@ -1152,6 +1216,7 @@ def override_verdict(
     expected_version: int | None,
     override: str | None,
     reason: str | None,
+    submission_key: str | None = None,
 ) -> Hypothesis:
     """A team may override the computed verdict with a reason; both are kept and shown."""
     record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
@@ -1165,6 +1230,7 @@ def override_verdict(
         max_length=declared.OVERRIDE_REASON.max_length or 0,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         record,
@@ -1276,6 +1342,7 @@ def copy_to_next_pi(
     from_pi_id: int,
     to_pi_id: int,
     team_id: int | None = None,
+    submission_key: str | None = None,
 ) -> CopyResult:
     """Copy unfinished outcomes (not closed or archived) with their targets and open
     hypotheses (no decision yet) into the next PI, as drafts. An outcome whose key is
@@ -1326,6 +1393,7 @@ def copy_to_next_pi(
         if not t.archived and t.baseline_date and t.baseline_date >= target_pi.end_date
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     copied: list[CopiedOutcome] = []
     for outcome in outcomes:
         _require_team_editor(actor, outcome.team_id, "copy outcomes")

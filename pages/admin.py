@@ -32,7 +32,6 @@ from ui.forms import (
     NEW,
     FormState,
     archive_button,
-    claimed,
     escape_markdown,
     metrics_editor,
     save,
@@ -95,21 +94,20 @@ def trains_tab(frame: Frame) -> None:
             save(
                 frame,
                 form,
-                claimed(lambda s: create_train(s, actor=frame.actor, name=name)),
+                lambda s, key: create_train(s, actor=frame.actor, name=name, submission_key=key),
                 success=lambda t: f"Added train {t.name}.",
             )
         else:
             save(
                 frame,
                 form,
-                claimed(
-                    lambda s: update_train(
-                        s,
-                        actor=frame.actor,
-                        train_id=record.id,
-                        expected_version=version,
-                        name=name,
-                    )
+                lambda s, key: update_train(
+                    s,
+                    actor=frame.actor,
+                    train_id=record.id,
+                    expected_version=version,
+                    name=name,
+                    submission_key=key,
                 ),
                 success=lambda t: f"Saved train {t.name}.",
             )
@@ -120,12 +118,13 @@ def trains_tab(frame: Frame) -> None:
             form,
             archived=bool(record["archived"]),
             noun="train",
-            write=lambda s, archived: update_train(
+            write=lambda s, archived, key: update_train(
                 s,
                 actor=frame.actor,
                 train_id=record.id,
                 expected_version=version,
                 archived=archived,
+                submission_key=key,
             ),
         )
 
@@ -185,7 +184,7 @@ def teams_tab(frame: Frame) -> None:
             save(
                 frame,
                 form,
-                claimed(lambda s: create_team(s, actor=frame.actor, **fields)),
+                lambda s, key: create_team(s, actor=frame.actor, submission_key=key, **fields),
                 success=lambda t: f"Added team {t.name} ({t.key}).",
             )
         else:
@@ -193,8 +192,13 @@ def teams_tab(frame: Frame) -> None:
                 frame,
                 form,
                 fields,
-                lambda s, changes: update_team(
-                    s, actor=frame.actor, team_id=record.id, expected_version=version, **changes
+                lambda s, changes, key: update_team(
+                    s,
+                    actor=frame.actor,
+                    team_id=record.id,
+                    expected_version=version,
+                    submission_key=key,
+                    **changes,
                 ),
                 success=lambda t: f"Saved team {t.name}.",
             )
@@ -258,7 +262,7 @@ def pis_tab(frame: Frame) -> None:
             save(
                 frame,
                 form,
-                claimed(lambda s: create_pi(s, actor=frame.actor, **fields)),
+                lambda s, key: create_pi(s, actor=frame.actor, submission_key=key, **fields),
                 success=lambda p: f"Added {p.name}.",
             )
         else:
@@ -266,8 +270,13 @@ def pis_tab(frame: Frame) -> None:
                 frame,
                 form,
                 fields,
-                lambda s, changes: update_pi(
-                    s, actor=frame.actor, pi_id=record.id, expected_version=version, **changes
+                lambda s, changes, key: update_pi(
+                    s,
+                    actor=frame.actor,
+                    pi_id=record.id,
+                    expected_version=version,
+                    submission_key=key,
+                    **changes,
                 ),
                 success=lambda p: f"Saved {p.name}.",
             )
@@ -373,17 +382,16 @@ def users_tab(frame: Frame) -> None:
             save(
                 frame,
                 form,
-                claimed(
-                    lambda s: create_user(
-                        s,
-                        actor=frame.actor,
-                        username=username,
-                        role=role,
-                        team_keys=chosen,
-                        password=password or None,
-                        display_name=display_name,
-                        email=email or None,
-                    )
+                lambda s, key: create_user(
+                    s,
+                    actor=frame.actor,
+                    username=username,
+                    role=role,
+                    team_keys=chosen,
+                    password=password or None,
+                    display_name=display_name,
+                    email=email or None,
+                    submission_key=key,
                 ),
                 success=lambda u: f"Added user {u.username} ({u.role}).",
             )
@@ -391,17 +399,16 @@ def users_tab(frame: Frame) -> None:
             save(
                 frame,
                 form,
-                claimed(
-                    lambda s: update_user(
-                        s,
-                        actor=frame.actor,
-                        username=username,
-                        role=role,
-                        team_keys=chosen,
-                        display_name=display_name,
-                        email=email,
-                        active=active,
-                    )
+                lambda s, key: update_user(
+                    s,
+                    actor=frame.actor,
+                    username=username,
+                    role=role,
+                    team_keys=chosen,
+                    display_name=display_name,
+                    email=email,
+                    active=active,
+                    submission_key=key,
                 ),
                 success=lambda u: f"Saved user {u.username}.",
             )
@@ -420,8 +427,8 @@ def password_form(frame: Frame, username: str) -> None:
         save(
             frame,
             form,
-            claimed(
-                lambda s: set_password(s, actor=frame.actor, username=username, password=password)
+            lambda s, key: set_password(
+                s, actor=frame.actor, username=username, password=password, submission_key=key
             ),
             success=f"Set the password of {username}.",
         )
@@ -476,7 +483,9 @@ def workspace_tab(frame: Frame) -> None:
         save(
             frame,
             form,
-            claimed(lambda s: import_workspace(s, actor=frame.actor, document=parsed)),
+            lambda s, key: import_workspace(
+                s, actor=frame.actor, document=parsed, submission_key=key
+            ),
             success=lambda summary: f"Imported {uploaded.name}: {summary.describe()}.",
         )
 

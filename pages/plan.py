@@ -32,7 +32,6 @@ from ui.filters import param_select
 from ui.forms import (
     FormState,
     archive_button,
-    claimed,
     escape_markdown,
     metrics_editor,
     save,
@@ -227,11 +226,12 @@ def outcome_editor(
                     frame,
                     form,
                     fields,
-                    lambda session, changes: update_outcome(
+                    lambda session, changes, key: update_outcome(
                         session,
                         actor=frame.actor,
                         outcome_id=record.id,
                         expected_version=version,
+                        submission_key=key,
                         **changes,
                     ),
                     success=_saved,
@@ -244,12 +244,13 @@ def outcome_editor(
                     form,
                     archived=values.get("status") == "archived",
                     noun="outcome",
-                    write=lambda session, archived: (
+                    write=lambda session, archived, key: (
                         archive_outcome(
                             session,
                             actor=frame.actor,
                             outcome_id=record.id,
                             expected_version=version,
+                            submission_key=key,
                         )
                         if archived
                         else update_outcome(
@@ -257,6 +258,7 @@ def outcome_editor(
                             actor=frame.actor,
                             outcome_id=record.id,
                             expected_version=version,
+                            submission_key=key,
                             status="draft",
                         )
                     ),
@@ -425,10 +427,8 @@ def target_form(
             save(
                 frame,
                 form,
-                claimed(
-                    lambda session: add_target(
-                        session, actor=frame.actor, outcome_id=outcome.id, **fields
-                    )
+                lambda session, key: add_target(
+                    session, actor=frame.actor, outcome_id=outcome.id, submission_key=key, **fields
                 ),
                 success="Added the target.",
             )
@@ -437,11 +437,12 @@ def target_form(
                 frame,
                 form,
                 fields,
-                lambda session, changes: update_target(
+                lambda session, changes, key: update_target(
                     session,
                     actor=frame.actor,
                     target_id=record.id,
                     expected_version=version,
+                    submission_key=key,
                     **changes,
                 ),
                 success="Saved the target.",
@@ -453,12 +454,13 @@ def target_form(
             form,
             archived=False,
             noun="target",
-            write=lambda session, archived: update_target(
+            write=lambda session, archived, key: update_target(
                 session,
                 actor=frame.actor,
                 target_id=record.id,
                 expected_version=version,
                 archived=archived,
+                submission_key=key,
             ),
         )
 
@@ -566,10 +568,8 @@ def hypothesis_form(
             save(
                 frame,
                 form,
-                claimed(
-                    lambda session: add_hypothesis(
-                        session, actor=frame.actor, outcome_id=outcome.id, **fields
-                    )
+                lambda session, key: add_hypothesis(
+                    session, actor=frame.actor, outcome_id=outcome.id, submission_key=key, **fields
                 ),
                 success="Added the hypothesis.",
             )
@@ -578,11 +578,12 @@ def hypothesis_form(
                 frame,
                 form,
                 fields,
-                lambda session, changes: update_hypothesis(
+                lambda session, changes, key: update_hypothesis(
                     session,
                     actor=frame.actor,
                     hypothesis_id=record.id,
                     expected_version=version,
+                    submission_key=key,
                     **changes,
                 ),
                 success="Saved the hypothesis.",
@@ -594,12 +595,13 @@ def hypothesis_form(
             form,
             archived=False,
             noun="hypothesis",
-            write=lambda session, archived: update_hypothesis(
+            write=lambda session, archived, key: update_hypothesis(
                 session,
                 actor=frame.actor,
                 hypothesis_id=record.id,
                 expected_version=version,
                 archived=archived,
+                submission_key=key,
             ),
         )
 
@@ -670,14 +672,13 @@ def copy_section(frame: Frame, scope: Scope, checks_input: PlanChecksInput) -> N
         save(
             frame,
             form,
-            claimed(
-                lambda session: copy_to_next_pi(
-                    session,
-                    actor=frame.actor,
-                    from_pi_id=scope.pi.id,
-                    to_pi_id=to_pi,
-                    team_id=scope.team_id,
-                )
+            lambda session, key: copy_to_next_pi(
+                session,
+                actor=frame.actor,
+                from_pi_id=scope.pi.id,
+                to_pi_id=to_pi,
+                team_id=scope.team_id,
+                submission_key=key,
             ),
             success=copy_note,
         )

@@ -25,7 +25,7 @@ from db.readings import (
     import_readings,
     record_readings,
 )
-from db.writes import claim_submission, create_release
+from db.writes import create_release
 from ui.data import cached_read
 from ui.filters import param_select
 from ui.forms import (
@@ -331,13 +331,13 @@ def import_section(frame: Frame, team: TeamInfo) -> None:
             bar.progress(done / total if total else 1.0, text=f"Importing… {done:,} of {total:,}")
 
         def write(session: Session, key: str) -> ImportResult:
-            claim_submission(session, key=key)
             return import_readings(
                 session,
                 actor=frame.actor,
                 rows=parsed.rows,
                 replace=replace,
                 source="import",
+                submission_key=key,
                 progress=progress,
             )
 

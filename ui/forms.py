@@ -25,7 +25,6 @@ from db.readings import NEW as NEW_READING
 from db.writes import (
     DuplicateSubmission,
     add_checkin,
-    claim_submission,
     create_metric,
     update_metric,
 )
@@ -278,8 +277,8 @@ def save(
     read caches, start a new form cycle with `success` as its note, and rerun. On a
     problem: say so here and keep the input. A submission already written: say so calmly.
 
-    `write` claims the key itself (`claim_submission`, or a write function's
-    `submission_key=`), so the claim and the change commit or roll back together.
+    `write` passes the key to the write function's `submission_key=` (every db write a
+    form uses takes one), so the claim and the change commit or roll back together.
     Exceptions in `passthrough` reach the caller (after the rollback)."""
     key = submission_key(form.name)
     try:
@@ -317,12 +316,13 @@ def save_changes(
     frame: Frame,
     form: FormState,
     fields: Mapping[str, Any],
-    write: Callable[[Session, dict[str, Any]], T],
+    write: Callable[[Session, dict[str, Any], str], T],
     *,
     success: str | Callable[[T], str],
     labels: Mapping[str, str] = LABELS,
 ) -> T | None:
-    """Save an edit form: `write(session, changes)` with only the changed fields."""
+    """Save an edit form: `write(session, changes, submission_key)` with only the changed
+    fields; the write function claims the key."""
     changes = form.changes(fields)
     if not changes:
         st.info("Nothing to save: no field was changed.", icon=":material/info:")
@@ -330,20 +330,10 @@ def save_changes(
     return save(
         frame,
         form,
-        claimed(lambda session: write(session, changes)),
+        lambda session, key: write(session, changes, key),
         success=success,
         labels=labels,
     )
-
-
-def claimed(write: Callable[[Session], T]) -> Callable[[Session, str], T]:
-    """A write function without `submission_key=`, made to claim the form's key first."""
-
-    def run(session: Session, key: str) -> T:
-        claim_submission(session, key=key)
-        return write(session)
-
-    return run
 
 
 def options_with_none(ids: Sequence[int]) -> list[int | None]:
@@ -504,10 +494,8 @@ def metric_form(
             save(
                 frame,
                 form,
-                claimed(
-                    lambda session: create_metric(
-                        session, actor=frame.actor, team_id=team_id, **fields
-                    )
+                lambda session, key: create_metric(
+                    session, actor=frame.actor, team_id=team_id, submission_key=key, **fields
                 ),
                 success=lambda m: f"Added metric {m.name} to {team_name}.",
             )
@@ -516,11 +504,12 @@ def metric_form(
                 frame,
                 form,
                 fields,
-                lambda session, changes: update_metric(
+                lambda session, changes, key: update_metric(
                     session,
                     actor=frame.actor,
                     metric_id=record.id,
                     expected_version=version,
+                    submission_key=key,
                     **changes,
                 ),
                 success=lambda m: f"Saved metric {m.name}.",
@@ -532,12 +521,13 @@ def metric_form(
             form,
             archived=bool(record.get("archived")),
             noun="metric",
-            write=lambda session, archived: update_metric(
+            write=lambda session, archived, key: update_metric(
                 session,
                 actor=frame.actor,
                 metric_id=record.id,
                 expected_version=version,
                 archived=archived,
+                submission_key=key,
             ),
         )
 
@@ -548,7 +538,7 @@ def archive_button(
     *,
     archived: bool,
     noun: str,
-    write: Callable[[Session, bool], Any],
+    write: Callable[[Session, bool, str], Any],
     help: str | None = None,
 ) -> None:
     """Archive (soft delete) or restore the record `form` edits, with its version."""
@@ -562,7 +552,7 @@ def archive_button(
         save(
             frame,
             form,
-            claimed(lambda session: write(session, not archived)),
+            lambda session, key: write(session, not archived, key),
             success=f"{'Restored' if archived else 'Archived'} the {noun}.",
         )
 

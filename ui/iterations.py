@@ -24,7 +24,7 @@ from db.edit_queries import EditRecord
 from db.engine import read_session
 from db.iterations import CurrentGoals, GoalInfo, IterationInfo
 from ui.data import cached_read
-from ui.forms import LABELS, NEW, FormState, claimed, save, save_changes
+from ui.forms import LABELS, NEW, FormState, save, save_changes
 from ui.frame import Frame
 from ui.text import escape_markdown
 from ui.views import day_text
@@ -297,12 +297,13 @@ def goal_form(
                     frame,
                     form,
                     fields,
-                    lambda session, changes: iterations.update_iteration_goal(
+                    lambda session, changes, key: iterations.update_iteration_goal(
                         session,
                         actor=frame.actor,
                         goal_id=record.id,
                         expected_version=version,
                         today=today,
+                        submission_key=key,
                         **changes,
                     ),
                     success=f"Saved the goal for {iteration.name}.",
@@ -449,11 +450,12 @@ def iteration_form(frame: Frame, pi: EditRecord, records: list[EditRecord]) -> N
                 frame,
                 form,
                 fields,
-                lambda session, changes: iterations.update_iteration(
+                lambda session, changes, key: iterations.update_iteration(
                     session,
                     actor=frame.actor,
                     iteration_id=record.id,
                     expected_version=version,
+                    submission_key=key,
                     **changes,
                 ),
                 success=lambda i: f"Saved {i.name}.",
@@ -469,10 +471,12 @@ def iteration_form(frame: Frame, pi: EditRecord, records: list[EditRecord]) -> N
         save(
             frame,
             form,
-            claimed(
-                lambda session: iterations.delete_iteration(
-                    session, actor=frame.actor, iteration_id=record.id, expected_version=version
-                )
+            lambda session, key: iterations.delete_iteration(
+                session,
+                actor=frame.actor,
+                iteration_id=record.id,
+                expected_version=version,
+                submission_key=key,
             ),
             success=f"Deleted {record['name']}.",
             labels=LABELS_HERE,

@@ -48,6 +48,7 @@ def save_learning(
     changes: dict[str, Any],
     override: str,
     override_reason: str,
+    submission_key: str | None = None,
 ) -> Hypothesis:
     """Learning and decision through `update_hypothesis` (which checks the version the
     form opened), then the override through `override_verdict` when it changed, in the
@@ -60,6 +61,7 @@ def save_learning(
         actor=actor,
         hypothesis_id=hypothesis_id,
         expected_version=expected_version,
+        submission_key=submission_key,
         **log,
     )
     if "override" in changes or "override_reason" in changes:
@@ -140,7 +142,7 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
                 frame,
                 form,
                 fields,
-                lambda session, changes: save_learning(
+                lambda session, changes, key: save_learning(
                     session,
                     actor=frame.actor,
                     hypothesis_id=hypothesis_id,
@@ -148,6 +150,7 @@ def learning_form(frame: Frame, *, hypothesis_id: int, team_id: int | None, labe
                     changes=changes,
                     override=override,
                     override_reason=reason,
+                    submission_key=key,
                 ),
                 success=lambda h: (
                     f"Saved the learning on “{label}”" + (f": {h.decision}." if h.decision else ".")
