@@ -562,6 +562,7 @@ def _write(
     source: str,
     progress: Progress | None,
     audit: bool,
+    recorded: bool,
 ) -> tuple[list[PlannedReading], list[PlannedReading]]:
     new = [reading for reading in plan.readings if reading.status == NEW]
     replacements = [reading for reading in plan.readings if reading.status == REPLACE]
@@ -583,15 +584,18 @@ def _write(
         return new, replacements
     skipped = plan.count(IDENTICAL)
     teams = ", ".join(plan.team_names.values())
+    # A form's save reads as recorded (create, or update when it replaced); the rest as
+    # an import. The event's content is the same either way.
+    action = ("update" if replacements else "create") if recorded else "import"
     record_audit(
         session,
         actor=actor,
-        action="import",
+        action=action,
         entity="reading",
         entity_id=None,
         summary=(
-            f"imported readings ({source}): {len(new)} added, {len(replacements)} replaced, "
-            f"{skipped} skipped; teams: {teams}"
+            f"{'recorded' if recorded else 'imported'} readings ({source}): {len(new)} added, "
+            f"{len(replacements)} replaced, {skipped} skipped; teams: {teams}"
         ),
         before={
             "replaced": [
@@ -622,6 +626,7 @@ def write_plan(
     progress: Progress | None = None,
     submission_key: str | None = None,
     audit: bool = True,
+    recorded: bool = False,
 ) -> ImportResult:
     """Write a classified plan in the caller's transaction: every entry point ends here.
 
@@ -629,23 +634,36 @@ def write_plan(
     that differ), a team the actor may not edit raises PermissionDenied; nothing is
     written then. A dry run returns the counts with the problems instead (permission
     still raises). The submission key is claimed once the write is known to go ahead.
-    `audit=False` is for a caller that writes its own event (the workspace import)."""
+    `audit=False` is for a caller that writes its own event (the workspace import);
+    `recorded=True` audits a form's save as create/update rather than import."""
     if source not in READING_SOURCES:  # a caller's mistake, not the user's input
         raise ValueError(f"unknown reading source {source!r}")
     problems = sort_problems([*extra_problems, *plan.problems])
-    if problems and not dry_run:
-        only_replaces = not extra_problems and all(
-            "; use replace" in problem.message for problem in problems
-        )
-        raise ReplaceNeeded(plan) if only_replaces else ValidationError(problems)
+    only_replaces = (
+        bool(problems)
+        and not extra_problems
+        and all("; use replace" in problem.message for problem in problems)
+    )
+    if problems and not dry_run and not only_replaces:
+        raise ValidationError(problems)
     _check_permission(actor, plan)
     skipped = plan.count(IDENTICAL)
-    if dry_run or problems:
+    if dry_run:
         return ImportResult(plan.count(NEW), plan.count(REPLACE), skipped, problems, dry_run)
+    # Claimed before asking for a replace: a form submitted twice says "already saved",
+    # whatever the first submission stored. The claim rolls back with ReplaceNeeded.
     claim_submission(session, key=submission_key)
+    if only_replaces:
+        raise ReplaceNeeded(plan)
     with gc_paused():
         new, replaced = _write(
-            session, actor=actor, plan=plan, source=source, progress=progress, audit=audit
+            session,
+            actor=actor,
+            plan=plan,
+            source=source,
+            progress=progress,
+            audit=audit,
+            recorded=recorded,
         )
     return ImportResult(len(new), len(replaced), skipped, replaced_readings=tuple(replaced))
 
@@ -777,6 +795,7 @@ def record_readings(
         plan=plan,
         source=source,
         submission_key=submission_key,
+        recorded=True,
     )
 
 
