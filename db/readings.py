@@ -447,6 +447,20 @@ _POSTGRES_COPY = f"COPY readings ({_COLUMNS}) FROM STDIN"
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # the format SQLAlchemy's SQLite DateTime stores
 
 
+def _row_values(
+    r: PlannedReading, *, source: str, entered_by: str, entered_at: dt.datetime
+) -> dict[str, object]:
+    return {
+        "metric_id": r.metric_id,
+        "date": r.date,
+        "value": r.value,
+        "note": r.note,
+        "source": r.source or source,
+        "entered_by": entered_by,
+        "entered_at": entered_at,
+    }
+
+
 def _insert_readings(
     session: Session,
     readings: Sequence[PlannedReading],
@@ -478,33 +492,19 @@ def _insert_readings(
         dbapi_connection = connection.connection.dbapi_connection
         with dbapi_connection.cursor() as cursor, cursor.copy(_POSTGRES_COPY) as copy:  # type: ignore[union-attr]
             for r in readings:
-                copy.write_row(
-                    (
-                        r.metric_id,
-                        r.date,
-                        r.value,
-                        r.note,
-                        r.source or source,
-                        entered_by,
-                        entered_at,
-                    )
-                )
+                row = _row_values(r, source=source, entered_by=entered_by, entered_at=entered_at)
+                copy.write_row(tuple(row.values()))  # in _COLUMNS' order
     else:
         connection.execute(
             insert(Reading.__table__),
             [
-                {
-                    "metric_id": r.metric_id,
-                    "date": r.date,
-                    "value": r.value,
-                    "note": r.note,
-                    "source": r.source or source,
-                    "entered_by": entered_by,
-                    "entered_at": entered_at,
-                }
+                _row_values(r, source=source, entered_by=entered_by, entered_at=entered_at)
                 for r in readings
             ],
         )
+
+
+_UPDATED = ("value", "note", "source", "entered_by", "entered_at")
 
 
 def _update_readings(
@@ -527,31 +527,17 @@ def _update_readings(
         )
         return
     table = Reading.__table__
+    # Bound names differ from the columns': SQLAlchemy reserves a column's own name.
     statement = (
         update(table)
         .where(table.c.id == bindparam("reading_id"))
-        .values(
-            value=bindparam("new_value"),
-            note=bindparam("new_note"),
-            source=bindparam("new_source"),
-            entered_by=bindparam("new_entered_by"),
-            entered_at=bindparam("new_entered_at"),
-        )
+        .values({name: bindparam(f"new_{name}") for name in _UPDATED})
     )
-    connection.execute(
-        statement,
-        [
-            {
-                "reading_id": r.reading_id,
-                "new_value": r.value,
-                "new_note": r.note,
-                "new_source": r.source or source,
-                "new_entered_by": entered_by,
-                "new_entered_at": entered_at,
-            }
-            for r in readings
-        ],
-    )
+    rows = []
+    for r in readings:
+        values = _row_values(r, source=source, entered_by=entered_by, entered_at=entered_at)
+        rows.append({"reading_id": r.reading_id} | {f"new_{n}": values[n] for n in _UPDATED})
+    connection.execute(statement, rows)
 
 
 def _write(
