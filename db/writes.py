@@ -18,6 +18,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import fields as declared
 from core.access import Actor, can_administer, can_edit_team, can_score_business_value
+from core.changes import (
+    Changes,
+    HypothesisChanges,
+    MetricChanges,
+    OutcomeChanges,
+    PIChanges,
+    ReleaseChanges,
+    TargetChanges,
+    TeamChanges,
+    TrainChanges,
+)
 from core.copying import date_in_title, next_free_key
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
 from core.iterations import DEFAULT_LENGTH_DAYS, plan_iterations
@@ -61,6 +72,7 @@ from db.submissions import DuplicateSubmission as DuplicateSubmission
 from db.submissions import claim_submission
 
 R = TypeVar("R", bound=Base)
+C = TypeVar("C", bound=Changes)
 
 
 # --- shared machinery --------------------------------------------------------------
@@ -208,6 +220,14 @@ def _merged(record: Base, changes: Mapping[str, Any], allowed: Iterable[str]) ->
     return {name: changes.get(name, getattr(record, name)) for name in allowed}
 
 
+def _given(changes: object, kind: type[C]) -> dict[str, Any]:
+    """The fields a change object sets; anything but the entity's change object is a
+    caller's mistake, named like a bad field."""
+    if not isinstance(changes, kind):
+        raise ValidationError(f"must be a {kind.__name__}", where="changes")
+    return changes.values()
+
+
 # --- trains, teams, PIs --------------------------------------------------------------
 
 
@@ -232,18 +252,20 @@ def update_train(
     actor: Actor,
     train_id: int,
     expected_version: int | None,
-    name: str | None = None,
-    archived: bool | None = None,
+    changes: TrainChanges,
     submission_key: str | None = None,
 ) -> Train:
+    given = _given(changes, TrainChanges)
     _require_admin(actor, "change trains")
     train = _get(session, Train, train_id, "train")
     check = Checker()
     values: dict[str, Any] = {}
-    if name is not None:
-        values["name"] = check.text("name", name, max_length=declared.TRAIN.max_length("name"))
-    if archived is not None:
-        values["archived"] = check.flag("archived", archived)
+    if "name" in given:
+        values["name"] = check.text(
+            "name", given["name"], max_length=declared.TRAIN.max_length("name")
+        )
+    if "archived" in given:
+        values["archived"] = check.flag("archived", given["archived"])
     check.raise_if_any()
     claim_submission(session, key=submission_key)
     _update(
@@ -299,13 +321,14 @@ def update_team(
     actor: Actor,
     team_id: int,
     expected_version: int | None,
+    changes: TeamChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Team:
+    given = _given(changes, TeamChanges)
     _require_admin(actor, "change teams")
     team = _get(session, Team, team_id, "team")
     check = Checker()
-    values = _team_values(check, _merged(team, changes, declared.TEAM.names))
+    values = _team_values(check, _merged(team, given, declared.TEAM.names))
     values["train_id"] = _reference(session, check, Train, values["train_id"], "train")
     check.raise_if_any()
     claim_submission(session, key=submission_key)
@@ -384,13 +407,14 @@ def update_pi(
     actor: Actor,
     pi_id: int,
     expected_version: int | None,
+    changes: PIChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> PI:
+    given = _given(changes, PIChanges)
     _require_admin(actor, "change PIs")
     pi = _get(session, PI, pi_id, "pi")
     check = Checker()
-    values = _pi_values(session, check, _merged(pi, changes, declared.PI.names), pi.id)
+    values = _pi_values(session, check, _merged(pi, given, declared.PI.names), pi.id)
     old_dates = (pi.start_date, pi.end_date)
     new_dates = (values["start_date"], values["end_date"])
     iterations = _pi_iterations(session, pi_id=pi.id)
@@ -602,13 +626,14 @@ def update_metric(
     actor: Actor,
     metric_id: int,
     expected_version: int | None,
+    changes: MetricChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Metric:
+    given = _given(changes, MetricChanges)
     metric = _get(session, Metric, metric_id, "metric")
     _require_team_editor(actor, metric.team_id, "change metrics")
     check = Checker()
-    values = _metric_values(check, _merged(metric, changes, METRIC_FIELDS))
+    values = _metric_values(check, _merged(metric, given, METRIC_FIELDS))
     check.raise_if_any()
     claim_submission(session, key=submission_key)
     _update(
@@ -693,12 +718,13 @@ def update_release(
     actor: Actor,
     release_id: int,
     expected_version: int | None,
+    changes: ReleaseChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Release:
+    given = _given(changes, ReleaseChanges)
     release = _get(session, Release, release_id, "release")
     _require_team_editor(actor, release.team_id, "change releases")
-    fields = _merged(release, changes, declared.RELEASE.names)
+    fields = _merged(release, given, declared.RELEASE.names)
     check = Checker()
     values = {
         "name": check.text("name", fields["name"], max_length=declared.RELEASE.max_length("name")),
@@ -832,17 +858,16 @@ def update_outcome(
     actor: Actor,
     outcome_id: int,
     expected_version: int | None,
+    changes: OutcomeChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Outcome:
+    given = _given(changes, OutcomeChanges)
     outcome = _get(session, Outcome, outcome_id, "outcome")
     _require_team_editor(actor, outcome.team_id, "change outcomes")
-    if "team_id" in changes and changes["team_id"] != outcome.team_id:
-        _require_team_editor(actor, changes["team_id"], "move outcomes")
+    if "team_id" in given and given["team_id"] != outcome.team_id:
+        _require_team_editor(actor, given["team_id"], "move outcomes")
     check = Checker()
-    values = _outcome_values(
-        session, check, _merged(outcome, changes, OUTCOME_FIELDS), outcome.pi_id
-    )
+    values = _outcome_values(session, check, _merged(outcome, given, OUTCOME_FIELDS), outcome.pi_id)
     if values["key"] != outcome.key and session.scalar(
         select(Outcome.id).where(Outcome.pi_id == outcome.pi_id, Outcome.key == values["key"])
     ):
@@ -883,8 +908,8 @@ def archive_outcome(
         actor=actor,
         outcome_id=outcome_id,
         expected_version=expected_version,
+        changes=OutcomeChanges(status="archived"),
         submission_key=submission_key,
-        status="archived",
     )
 
 
@@ -1045,13 +1070,14 @@ def update_target(
     actor: Actor,
     target_id: int,
     expected_version: int | None,
+    changes: TargetChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Target:
+    given = _given(changes, TargetChanges)
     record = _get(session, Target, target_id, "target")
     _require_team_editor(actor, record.outcome.team_id, "change targets")
     check = Checker()
-    values = _target_values(session, check, _merged(record, changes, TARGET_FIELDS), record.outcome)
+    values = _target_values(session, check, _merged(record, given, TARGET_FIELDS), record.outcome)
     if values["metric_id"] != record.metric_id and session.scalar(
         select(Target.id).where(
             Target.outcome_id == record.outcome_id, Target.metric_id == values["metric_id"]
@@ -1185,14 +1211,15 @@ def update_hypothesis(
     actor: Actor,
     hypothesis_id: int,
     expected_version: int | None,
+    changes: HypothesisChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Hypothesis:
+    given = _given(changes, HypothesisChanges)
     record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
     _require_team_editor(actor, record.outcome.team_id, "change hypotheses")
     check = Checker()
     values = _hypothesis_values(
-        session, check, _merged(record, changes, HYPOTHESIS_FIELDS), record.outcome
+        session, check, _merged(record, given, HYPOTHESIS_FIELDS), record.outcome
     )
     check.raise_if_any()
     claim_submission(session, key=submission_key)

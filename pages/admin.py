@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.changes import PIChanges, TeamChanges, TrainChanges
 from core.errors import PermissionDenied, ValidationError
 from db import edit_queries
 from db.backup import backup, restore
@@ -106,8 +107,8 @@ def trains_tab(frame: Frame) -> None:
                     actor=frame.actor,
                     train_id=record.id,
                     expected_version=version,
-                    name=name,
                     submission_key=key,
+                    changes=TrainChanges(name=name),
                 ),
                 success=lambda t: f"Saved train {t.name}.",
             )
@@ -123,8 +124,8 @@ def trains_tab(frame: Frame) -> None:
                 actor=frame.actor,
                 train_id=record.id,
                 expected_version=version,
-                archived=archived,
                 submission_key=key,
+                changes=TrainChanges(archived=archived),
             ),
         )
 
@@ -198,7 +199,7 @@ def teams_tab(frame: Frame) -> None:
                     team_id=record.id,
                     expected_version=version,
                     submission_key=key,
-                    **changes,
+                    changes=TeamChanges.of(changes),
                 ),
                 success=lambda t: f"Saved team {t.name}.",
             )
@@ -276,7 +277,7 @@ def pis_tab(frame: Frame) -> None:
                     pi_id=record.id,
                     expected_version=version,
                     submission_key=key,
-                    **changes,
+                    changes=PIChanges.of(changes),
                 ),
                 success=lambda p: f"Saved {p.name}.",
             )

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from core.access import can_administer, can_edit_team
+from core.changes import HypothesisChanges, OutcomeChanges, TargetChanges
 from core.checks import REWRITE_TEMPLATE, outcome_checks, team_checks
 from core.model import OutcomeSpec, PIInfo
 from db import edit_queries, queries
@@ -232,7 +233,7 @@ def outcome_editor(
                         outcome_id=record.id,
                         expected_version=version,
                         submission_key=key,
-                        **changes,
+                        changes=OutcomeChanges.of(changes),
                     ),
                     success=_saved,
                 )
@@ -259,7 +260,7 @@ def outcome_editor(
                             outcome_id=record.id,
                             expected_version=version,
                             submission_key=key,
-                            status="draft",
+                            changes=OutcomeChanges(status="draft"),
                         )
                     ),
                     help=None,
@@ -443,7 +444,7 @@ def target_form(
                     target_id=record.id,
                     expected_version=version,
                     submission_key=key,
-                    **changes,
+                    changes=TargetChanges.of(changes),
                 ),
                 success="Saved the target.",
             )
@@ -459,8 +460,8 @@ def target_form(
                 actor=frame.actor,
                 target_id=record.id,
                 expected_version=version,
-                archived=archived,
                 submission_key=key,
+                changes=TargetChanges(archived=archived),
             ),
         )
 
@@ -584,7 +585,7 @@ def hypothesis_form(
                     hypothesis_id=record.id,
                     expected_version=version,
                     submission_key=key,
-                    **changes,
+                    changes=HypothesisChanges.of(changes),
                 ),
                 success="Saved the hypothesis.",
             )
@@ -600,8 +601,8 @@ def hypothesis_form(
                 actor=frame.actor,
                 hypothesis_id=record.id,
                 expected_version=version,
-                archived=archived,
                 submission_key=key,
+                changes=HypothesisChanges(archived=archived),
             ),
         )
 

@@ -15,6 +15,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.access import can_edit_team
+from core.changes import MetricChanges
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
 from core.explain import fmt_value, plural
 from core.reading_files import ParsedReadings, format_value, problem_row
@@ -510,7 +511,7 @@ def metric_form(
                     metric_id=record.id,
                     expected_version=version,
                     submission_key=key,
-                    **changes,
+                    changes=MetricChanges.of(changes),
                 ),
                 success=lambda m: f"Saved metric {m.name}.",
             )
@@ -526,8 +527,8 @@ def metric_form(
                 actor=frame.actor,
                 metric_id=record.id,
                 expected_version=version,
-                archived=archived,
                 submission_key=key,
+                changes=MetricChanges(archived=archived),
             ),
         )
 

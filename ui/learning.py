@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.access import Actor, can_edit_team
+from core.changes import HypothesisChanges
 from db import edit_queries
 from db.engine import read_session
 from db.models import DECISIONS, VERDICTS, Hypothesis
@@ -62,7 +63,7 @@ def save_learning(
         hypothesis_id=hypothesis_id,
         expected_version=expected_version,
         submission_key=submission_key,
-        **log,
+        changes=HypothesisChanges.of(log),
     )
     if "override" in changes or "override_reason" in changes:
         record = override_verdict(

@@ -4,9 +4,12 @@ open every field the write functions take, on both databases."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import Engine, String, select
 
+from core import changes
 from core import fields as declared
 from core.access import Actor
 from core.errors import ValidationError
@@ -111,3 +114,33 @@ def test_a_description_at_the_limit_imports(engine: Engine) -> None:
     with read_session(engine) as session:
         (metric,) = session.scalars(select(Metric)).all()
         assert metric.description == text
+
+
+@pytest.mark.parametrize(
+    ("entity", "kind"),
+    [
+        (declared.TRAIN, changes.TrainChanges),
+        (declared.TEAM, changes.TeamChanges),
+        (declared.PI, changes.PIChanges),
+        (declared.METRIC, changes.MetricChanges),
+        (declared.RELEASE, changes.ReleaseChanges),
+        (declared.OUTCOME, changes.OutcomeChanges),
+        (declared.TARGET, changes.TargetChanges),
+        (declared.HYPOTHESIS, changes.HypothesisChanges),
+    ],
+    ids=lambda value: getattr(value, "name", ""),
+)
+def test_change_objects_carry_exactly_the_declared_fields(
+    entity: declared.Entity, kind: type[changes.Changes]
+) -> None:
+    assert tuple(f.name for f in dataclasses.fields(kind)) == entity.names
+    assert kind().values() == {}  # every field defaults to "unchanged"
+
+
+def test_a_change_object_refuses_a_field_the_entity_has_not() -> None:
+    with pytest.raises(ValidationError) as error:
+        changes.MetricChanges.of({"unit": "%", "version": 3})
+    assert [(p.where, p.message) for p in error.value.problems] == [
+        ("version", "cannot be changed here")
+    ]
+    assert changes.MetricChanges.of({"unit": "%"}).values() == {"unit": "%"}

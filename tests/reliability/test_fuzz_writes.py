@@ -31,6 +31,17 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from core.access import Actor
+from core.changes import (
+    Changes,
+    HypothesisChanges,
+    MetricChanges,
+    OutcomeChanges,
+    PIChanges,
+    ReleaseChanges,
+    TargetChanges,
+    TeamChanges,
+    TrainChanges,
+)
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.validate import is_record_id
 from db import iterations, users, writes
@@ -162,7 +173,11 @@ def build_seed(engine: Engine) -> Seed:
         other_metric = writes.create_metric(s, actor=admin, team_id=other.id, name="Search success")
         old_metric = writes.create_metric(s, actor=admin, team_id=team.id, name="Old metric")
         writes.update_metric(
-            s, actor=admin, metric_id=old_metric.id, expected_version=None, archived=True
+            s,
+            actor=admin,
+            metric_id=old_metric.id,
+            expected_version=None,
+            changes=MetricChanges(archived=True),
         )
         release = writes.create_release(
             s, actor=admin, team_id=team.id, name="v2.3", date=DAY + dt.timedelta(days=15)
@@ -1065,6 +1080,29 @@ class Attempt:
     after: Snapshot
 
 
+CHANGE_TYPES: dict[str, type[Changes]] = {
+    "update_train": TrainChanges,
+    "update_team": TeamChanges,
+    "update_pi": PIChanges,
+    "update_metric": MetricChanges,
+    "update_release": ReleaseChanges,
+    "update_outcome": OutcomeChanges,
+    "update_target": TargetChanges,
+    "update_hypothesis": HypothesisChanges,
+}
+
+
+def typed_changes(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The update writes take their changed fields as one change object: the drawn
+    fields go into it (an unknown one is refused there, as a ValidationError)."""
+    kind = CHANGE_TYPES.get(name)
+    if kind is None:
+        return dict(kwargs)
+    fixed = {"expected_version", "submission_key", f"{name.removeprefix('update_')}_id"}
+    changes = {k: v for k, v in kwargs.items() if k not in fixed}
+    return {k: v for k, v in kwargs.items() if k in fixed} | {"changes": kind.of(changes)}
+
+
 def attempt(engine: Engine, seed: Seed, name: str, drawn: Mapping[str, Any]) -> Attempt:
     """Make the call in its own write transaction; return what it raised (one of the
     expected refusals) and the workspace before and after. Any other exception escapes
@@ -1079,7 +1117,7 @@ def attempt(engine: Engine, seed: Seed, name: str, drawn: Mapping[str, Any]) -> 
     try:
         try:
             with write_session(engine) as session:
-                spec.function(session, actor=actor, **kwargs)
+                spec.function(session, actor=actor, **typed_changes(name, kwargs))
         except (ValidationError, PermissionDenied, ConflictError, writes.DuplicateSubmission) as e:
             error = e
         after = fingerprint(engine)
