@@ -208,17 +208,13 @@ def readings_form(frame: Frame, team: TeamInfo, today: dt.date) -> None:
             "was saved yet: replace the stored values?",
             icon=":material/warning:",
         )
+        # A changed note alone needs the replace too: show the notes when any differ.
+        notes = any(c.stored_note or c.new_note for c in conflicts)
         st.dataframe(
             pd.DataFrame(
                 [
-                    {
-                        "Metric": c.metric,
-                        "Date": c.date,
-                        "Stored": c.stored,
-                        "New": c.new,
-                        "Stored note": c.stored_note,
-                        "New note": c.new_note,
-                    }
+                    {"Metric": c.metric, "Date": c.date, "Stored": c.stored, "New": c.new}
+                    | ({"Stored note": c.stored_note, "New note": c.new_note} if notes else {})
                     for c in conflicts
                 ]
             ),
