@@ -596,7 +596,18 @@ def _write(
             "added": len(new),
             "replaced": [_reading_record(r, r.value, r.note) for r in replacements],
             "skipped": skipped,
-        },
+        }
+        # A form's save is small: its event lists what it wrote, as it always did.
+        | (
+            {
+                "readings": [
+                    {"metric_id": r.metric_id, "date": r.date.isoformat(), "value": r.value}
+                    for r in (*new, *replacements)
+                ]
+            }
+            if recorded
+            else {}
+        ),
     )
     return new, replacements
 
