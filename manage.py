@@ -213,7 +213,7 @@ def record(
     A reading identical to the stored one is skipped; a different value for a stored
     date is refused unless --replace is given."""
     from core.reading_files import ReadingRow, parse_value
-    from db.readings_io import import_readings
+    from db.readings import import_readings
 
     number, why = parse_value(value, decimal_comma=True)
     if number is None:
@@ -245,7 +245,7 @@ def import_readings_command(file: str, dry_run: bool, replace: bool) -> None:
     Columns team, metric, date, value and optional note. The whole file is checked
     first: any bad row rejects it, with every problem listed by row number, and nothing
     is written. Rows identical to stored readings are skipped."""
-    from db.readings_io import import_reading_file
+    from db.readings import import_reading_file
 
     data = _read_input(file)
     name = "stdin.csv" if file == "-" else Path(file).name
@@ -282,7 +282,7 @@ def import_readings_command(file: str, dry_run: bool, replace: bool) -> None:
 def export_readings_command(file_format: str, out: str, team: str | None) -> None:
     """Export readings in the columns import-readings reads."""
     from core.reading_files import readings_to_csv, readings_to_xlsx
-    from db.readings_io import export_readings
+    from db.readings import export_readings
 
     with _database() as engine, read_session(engine) as session:
         frame = export_readings(session, team_key=team)

@@ -27,7 +27,7 @@ from core.errors import PermissionDenied, Problem, ValidationError
 from core.reading_files import sort_problems
 from db.engine import make_engine, read_session, write_session
 from db.models import Team
-from db.readings_io import import_readings
+from db.readings import import_readings
 from db.report import report_json
 from db.tokens import (
     LAST_USE_EVERY,

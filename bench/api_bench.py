@@ -23,7 +23,7 @@ from core.access import Actor
 from core.reading_files import ReadingRow
 from db.engine import make_engine, read_session, write_session
 from db.models import Metric, Team
-from db.readings_io import import_readings
+from db.readings import import_readings
 from db.report import report_json
 from db.tokens import create_token
 

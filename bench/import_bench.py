@@ -27,7 +27,7 @@ from db.audit import utcnow
 from db.engine import make_engine, write_session
 from db.migrate import upgrade
 from db.models import Metric, Team
-from db.readings_io import import_readings
+from db.readings import import_readings
 
 SEED = 42
 START = dt.date(2020, 1, 6)

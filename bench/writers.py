@@ -14,7 +14,7 @@ from bench.workspace import WRITER_PREFIX
 from core.access import Actor
 from db.engine import make_engine, read_session, write_session
 from db.models import Metric
-from db.writes import ReadingEntry, record_readings
+from db.readings import ReadingEntry, record_readings
 
 SAVE_SIZE = 10  # readings per save: a team's row of the record grid
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from core import fields as declared
 from core.model import HypothesisSpec, MetricInfo, OutcomeSpec, PIInfo, TargetSpec
 from db.models import (
     PI,
@@ -29,53 +30,16 @@ from db.models import (
     Team,
     Train,
 )
+from db.queries import _hypothesis_spec, _metric_info, _outcome_spec, _target_spec
 
-# Field names as the write functions take them (db/writes.py).
-TRAIN_FIELDS = ("name", "archived")
-TEAM_FIELDS = ("name", "key", "train_id", "active")
-PI_FIELDS = ("name", "train_id", "start_date", "end_date")
-METRIC_FIELDS = (
-    "name",
-    "unit",
-    "description",
-    "source",
-    "update_interval_days",
-    "decimals",
-    "leading",
-    "archived",
-)
-OUTCOME_FIELDS = (
-    "key",
-    "title",
-    "why",
-    "owner",
-    "committed",
-    "planned_bv",
-    "parent_id",
-    "status",
-    "team_id",
-)
-TARGET_FIELDS = (
-    "metric_id",
-    "baseline",
-    "baseline_date",
-    "target",
-    "target_date",
-    "kind",
-    "band_low",
-    "band_high",
-)
-HYPOTHESIS_FIELDS = (
-    "metric_id",
-    "if_text",
-    "expect_text",
-    "because_text",
-    "direction",
-    "min_effect",
-    "min_effect_unit",
-    "release_id",
-    "window_days",
-)
+# Field names as the write functions take them, declared once in core/fields.py.
+TRAIN_FIELDS = declared.TRAIN.names
+TEAM_FIELDS = declared.TEAM.names
+PI_FIELDS = declared.PI.names
+METRIC_FIELDS = declared.METRIC.names
+OUTCOME_FIELDS = declared.OUTCOME.names
+TARGET_FIELDS = declared.TARGET.names
+HYPOTHESIS_FIELDS = declared.HYPOTHESIS.names
 
 _MODELS: dict[str, type[Base]] = {
     "train": Train,
@@ -341,74 +305,22 @@ def plan_checks_input(session: Session, *, pi_id: int, team_id: int | None) -> P
             .order_by(Target.position, Target.id)
         ):
             metric_ids.add(t.metric_id)
-            targets[t.outcome_id].append(
-                TargetSpec(
-                    id=t.id,
-                    outcome_id=t.outcome_id,
-                    metric_id=t.metric_id,
-                    kind=t.kind,
-                    baseline=t.baseline,
-                    baseline_date=t.baseline_date,
-                    target=t.target,
-                    target_date=t.target_date,
-                    band_low=t.band_low,
-                    band_high=t.band_high,
-                    position=t.position,
-                )
-            )
+            targets[t.outcome_id].append(_target_spec(t))
         for h in session.scalars(
             select(Hypothesis)
             .where(Hypothesis.outcome_id.in_(ids), Hypothesis.archived == false())
             .order_by(Hypothesis.position, Hypothesis.id)
         ):
             metric_ids.add(h.metric_id)
-            hypotheses[h.outcome_id].append(
-                HypothesisSpec(
-                    id=h.id,
-                    outcome_id=h.outcome_id,
-                    metric_id=h.metric_id,
-                    if_text=h.if_text,
-                    expect_text=h.expect_text,
-                    direction=h.direction,
-                    release_id=h.release_id,
-                    decision=h.decision,
-                )
-            )
+            # The checks need no release name or date.
+            hypotheses[h.outcome_id].append(_hypothesis_spec(h, None, None))
     metric_query = select(Metric).where(Metric.id.in_(sorted(metric_ids)))
     if team_id is not None:
         metric_query = select(Metric).where(
             (Metric.team_id == team_id) | Metric.id.in_(sorted(metric_ids))
         )
-    metrics = {
-        m.id: MetricInfo(
-            id=m.id,
-            team_id=m.team_id,
-            name=m.name,
-            unit=m.unit or "",
-            decimals=m.decimals,
-            update_interval_days=m.update_interval_days,
-            leading=m.leading,
-            archived=m.archived,
-        )
-        for m in session.scalars(metric_query)
-    }
-    specs = tuple(
-        OutcomeSpec(
-            id=o.id,
-            pi_id=o.pi_id,
-            key=o.key,
-            title=o.title,
-            team_id=o.team_id,
-            committed=o.committed,
-            planned_bv=o.planned_bv,
-            status=o.status,
-            position=o.position,
-            version=o.version,
-            targets=tuple(targets[o.id]),
-            hypotheses=tuple(hypotheses[o.id]),
-        )
-        for o in outcomes
-    )
+    metrics = {m.id: _metric_info(m) for m in session.scalars(metric_query)}
+    specs = tuple(_outcome_spec(o, targets[o.id], hypotheses[o.id]) for o in outcomes)
     return PlanChecksInput(specs, metrics, pi.end_date if pi else None)
 
 

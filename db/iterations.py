@@ -135,6 +135,7 @@ def update_iteration(
     actor: Actor,
     iteration_id: int,
     expected_version: int | None,
+    submission_key: str | None = None,
     **changes: Any,
 ) -> Iteration:
     _require_admin(actor, "change iterations")
@@ -145,6 +146,7 @@ def update_iteration(
         session, check, _merged(iteration, changes, ITERATION_FIELDS), pi, iteration.id
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         iteration,
@@ -158,7 +160,12 @@ def update_iteration(
 
 
 def delete_iteration(
-    session: Session, *, actor: Actor, iteration_id: int, expected_version: int | None
+    session: Session,
+    *,
+    actor: Actor,
+    iteration_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
 ) -> None:
     """An iteration without goals can go (it is only a time-box); one with goals stays."""
     _require_admin(actor, "delete iterations")
@@ -173,6 +180,7 @@ def delete_iteration(
     ):
         check.add("iteration", f"{iteration.name} has teams' goals: it cannot be deleted")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     before = snapshot(iteration)
     summary = f"iteration {iteration.name} of {iteration.pi.name}"
     session.delete(iteration)

@@ -23,6 +23,7 @@ from core.validate import unstorable
 from db.audit import record_audit
 from db.models import ROLES, SignInThrottle, Team, User, UserTeam
 from db.sessions import check_session, end_sessions
+from db.submissions import claim_submission
 
 MAX_FAILED_SIGN_INS = 5
 FIRST_LOCK_SECONDS = 60
@@ -298,6 +299,7 @@ def create_user(
     password: str | None = None,
     display_name: str = "",
     email: str | None = None,
+    submission_key: str | None = None,
 ) -> User:
     """Create an account (admins only). Without a password it can sign in only through
     single sign-on (matched by e-mail)."""
@@ -317,6 +319,7 @@ def create_user(
         problems.extend(_password_problems(password))
     if problems:
         raise ValidationError(problems)
+    claim_submission(session, key=submission_key)
 
     user = User(
         username=username,
@@ -354,6 +357,7 @@ def update_user(
     display_name: str | None = None,
     email: str | None = None,
     active: bool | None = None,
+    submission_key: str | None = None,
 ) -> User:
     """Change an account's role, teams, name, e-mail or active flag (admins only); None
     leaves a field as it is, `email=""` clears it. The last active admin stays one."""
@@ -381,6 +385,7 @@ def update_user(
             problems.append(Problem("role", "the last active admin must stay an active admin"))
     if problems:
         raise ValidationError(problems)
+    claim_submission(session, key=submission_key)
 
     before = _public(session, user)
     if (role is not None and role != user.role) or (active is not None and active != user.active):
@@ -418,7 +423,14 @@ def update_user(
     return user
 
 
-def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
+def set_password(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    submission_key: str | None = None,
+) -> None:
     """Set an account's password (an admin, or the user themself) and lift any lock."""
     user = user_by_username(session, username=username)
     if not can_administer(actor) and (user is None or actor.username != user.username):
@@ -428,6 +440,7 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
     problems = _password_problems(password)
     if problems:
         raise ValidationError(problems)
+    claim_submission(session, key=submission_key)
     before = _public(session, user)
     # A new password signs out every session of the account, the changer's own too when
     # it is theirs; their own session is checked first, before its version changes.

@@ -12,15 +12,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from core import fields as declared
 from core.access import Actor, can_administer
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.iterations import GOAL_MAX_LENGTH, IterationSpan, iteration_problems
 from core.sources import parse_spec, spec_from_json
 from core.validate import KEY_PATTERN, OUTCOME_KEY_PATTERN, target_problems, unstorable
-from db.audit import record_audit, utcnow
+from db.audit import record_audit
 from db.models import (
     DECISIONS,
     DIRECTIONS,
@@ -43,6 +44,8 @@ from db.models import (
     Team,
     Train,
 )
+from db.readings import plan_resolved, write_plan
+from db.submissions import claim_submission
 
 FORMAT = "outcome-board/1"
 SECTIONS = (
@@ -58,7 +61,6 @@ SECTIONS = (
     "iteration_goals",
 )
 KINDS = (*SECTIONS[:6], "targets", "hypotheses", *SECTIONS[6:])
-READING_CHUNK = 5_000  # rows per INSERT: other writers wait for one chunk, not the file
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FREE_TEXT = 20_000  # Text columns have no SQL limit; a sane ceiling for a document
 
@@ -134,11 +136,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "iteration_goals": ("pi", "iteration", "team", "goal", "outcome", "metric", "met"),
 }
 DEFAULT_READING_SOURCE = "import"
-SQLITE_INSERT = (
-    "INSERT INTO readings (metric_id, date, value, note, source, entered_by, entered_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # as SQLAlchemy's SQLite DateTime stores it
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "trains": ("name",),
     "teams": ("name",),
@@ -706,14 +703,20 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
                 plan.broken[section].add(key[0] if len(key) == 1 else key)
 
     for r, c in each("trains", "name"):
-        c["name"] = r.text("name", required=True, max_length=_length(Train.name), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.TRAIN.max_length("name"), name_like=True
+        )
         c["archived"] = r.boolean("archived", False)
         if r.ok:
             plan.trains.append(c)
 
     for r, c in each("teams", "name"):
-        c["name"] = r.text("name", required=True, max_length=_length(Team.name), name_like=True)
-        c["key"] = r.text("key", required=True, max_length=_length(Team.key), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.TEAM.max_length("name"), name_like=True
+        )
+        c["key"] = r.text(
+            "key", required=True, max_length=declared.TEAM.max_length("key"), name_like=True
+        )
         if c["key"]:
             c["key"] = c["key"].upper()  # as the write path stores team keys
         if c["key"] and not KEY_PATTERN.match(c["key"]):
@@ -726,7 +729,9 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
             plan.teams.append(c)
 
     for r, c in each("pis", "name"):
-        c["name"] = r.text("name", required=True, max_length=_length(PI.name), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.PI.max_length("name"), name_like=True
+        )
         c["train"] = r.optional_name("train")
         c["start"] = r.date("start", required=True)
         c["end"] = r.date("end", required=True)
@@ -737,12 +742,18 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
 
     for r, c in each("metrics", "team", "name"):
         c["team"] = r.text("team", required=True, name_like=True)
-        c["name"] = r.text("name", required=True, max_length=_length(Metric.name), name_like=True)
-        c["unit"] = r.text("unit", max_length=_length(Metric.unit), name_like=True)
-        c["description"] = r.text("description")
-        c["source"] = r.text("source", max_length=_length(Metric.source))
-        c["update_interval_days"] = r.integer("update_interval_days", low=1, high=366, default=14)
-        c["decimals"] = r.integer("decimals", low=0, high=6, default=1)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.METRIC.max_length("name"), name_like=True
+        )
+        c["unit"] = r.text("unit", max_length=declared.METRIC.max_length("unit"), name_like=True)
+        c["description"] = r.text(
+            "description", max_length=declared.METRIC.max_length("description")
+        )
+        c["source"] = r.text("source", max_length=declared.METRIC.max_length("source"))
+        c["update_interval_days"] = r.integer(
+            "update_interval_days", **declared.METRIC.bounds("update_interval_days"), default=14
+        )
+        c["decimals"] = r.integer("decimals", **declared.METRIC.bounds("decimals"), default=1)
         c["leading"] = r.boolean("leading", False)
         c["archived"] = r.boolean("archived", False)
         c["source_spec"] = None
@@ -757,10 +768,12 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
 
     for r, c in each("releases", "team", "name"):
         c["team"] = r.text("team", required=True, name_like=True)
-        c["name"] = r.text("name", required=True, max_length=_length(Release.name), name_like=True)
+        c["name"] = r.text(
+            "name", required=True, max_length=declared.RELEASE.max_length("name"), name_like=True
+        )
         c["date"] = r.date("date", required=True)
-        c["notes"] = r.text("notes")
-        c["link"] = r.text("link", max_length=_length(Release.link))
+        c["notes"] = r.text("notes", max_length=declared.RELEASE.max_length("notes"))
+        c["link"] = r.text("link", max_length=declared.RELEASE.max_length("link"))
         if c["link"] and not re.match(r"^https?://", c["link"], re.IGNORECASE):
             r.fail(".link", "must start with http:// or https://")
         c["archived"] = r.boolean("archived", False)
@@ -769,18 +782,24 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
 
     for r, c in each("outcomes", "pi", "key"):
         c["pi"] = r.text("pi", required=True, name_like=True)
-        c["key"] = r.text("key", required=True, max_length=_length(Outcome.key), name_like=True)
+        c["key"] = r.text(
+            "key", required=True, max_length=declared.OUTCOME.max_length("key"), name_like=True
+        )
         if c["key"] and not OUTCOME_KEY_PATTERN.match(c["key"]):
             r.fail(".key", "use letters, digits, ., - or _ (starting with a letter or digit)")
         c["team"] = r.optional_name("team")
         c["title"] = r.text(
-            "title", required=True, max_length=_length(Outcome.title), name_like=True
+            "title", required=True, max_length=declared.OUTCOME.max_length("title"), name_like=True
         )
-        c["why"] = r.text("why")
-        c["owner"] = r.text("owner", max_length=_length(Outcome.owner))
+        c["why"] = r.text("why", max_length=declared.OUTCOME.max_length("why"))
+        c["owner"] = r.text("owner", max_length=declared.OUTCOME.max_length("owner"))
         c["committed"] = r.boolean("committed", True)
-        c["planned_bv"] = r.integer("planned_bv", low=1, high=10, default=None)
-        c["actual_bv"] = r.integer("actual_bv", low=0, high=10, default=None)
+        c["planned_bv"] = r.integer(
+            "planned_bv", **declared.OUTCOME.bounds("planned_bv"), default=None
+        )
+        c["actual_bv"] = r.integer(
+            "actual_bv", low=declared.ACTUAL_BV.low, high=declared.ACTUAL_BV.high, default=None
+        )
         c["parent"] = r.optional_name("parent")
         if c["parent"] is not None and c["parent"] == c["key"]:
             r.fail(".parent", "an outcome cannot be its own parent")
@@ -813,9 +832,11 @@ def _parse(document: Mapping[str, Any], problems: list[Problem]) -> _Plan:
         c["pi"] = r.text("pi", required=True, name_like=True)
         c["outcome"] = r.text("outcome", required=True, name_like=True)
         c["date"] = r.date("date", required=True)
-        c["confidence"] = r.integer("confidence", low=1, high=10, default=None, required=True)
-        c["comment"] = r.text("comment")
-        c["by"] = r.text("by", max_length=_length(CheckIn.by))
+        c["confidence"] = r.integer(
+            "confidence", **declared.CHECKIN.bounds("confidence"), default=None, required=True
+        )
+        c["comment"] = r.text("comment", max_length=declared.CHECKIN.max_length("comment"))
+        c["by"] = r.text("by", max_length=declared.CHECKIN.max_length("by"))
         if r.ok:
             plan.checkins.append(c)
 
@@ -962,13 +983,15 @@ def _parse_hypotheses(
         c: dict[str, Any] = {"_where": r.where, "_index": i}
         c["metric"] = r.text("metric", required=True, name_like=True)
         c["team"] = r.optional_name("team")
-        c["if"] = r.text("if", required=True)
+        c["if"] = r.text("if", required=True, max_length=declared.HYPOTHESIS.max_length("if_text"))
         if c["if"] is not None and not c["if"].strip():
             r.fail(".if", "must not be blank")
-        c["expect"] = r.text("expect", required=True)
+        c["expect"] = r.text(
+            "expect", required=True, max_length=declared.HYPOTHESIS.max_length("expect_text")
+        )
         if c["expect"] is not None and not c["expect"].strip():
             r.fail(".expect", "must not be blank")
-        c["because"] = r.text("because")
+        c["because"] = r.text("because", max_length=declared.HYPOTHESIS.max_length("because_text"))
         direction = r.choice("direction", DIRECTIONS, None)
         if direction is None and r.ok and not r.present("direction"):
             # Not written: the direction of this outcome's target on the same metric.
@@ -985,10 +1008,16 @@ def _parse_hypotheses(
             r.fail(".min_effect", "must not be negative")
         c["min_effect_unit"] = r.choice("min_effect_unit", EFFECT_UNITS, "absolute")
         c["release"] = r.optional_name("release")
-        c["window_days"] = r.integer("window_days", low=1, high=366, default=28)
+        c["window_days"] = r.integer(
+            "window_days", **declared.HYPOTHESIS.bounds("window_days"), default=28
+        )
         c["override"] = r.choice("override", VERDICTS, None)
-        c["override_reason"] = r.text("override_reason") if r.present("override_reason") else None
-        c["learning"] = r.text("learning")
+        c["override_reason"] = (
+            r.text("override_reason", max_length=declared.OVERRIDE_REASON.max_length or 0)
+            if r.present("override_reason")
+            else None
+        )
+        c["learning"] = r.text("learning", max_length=declared.HYPOTHESIS.max_length("learning"))
         c["decision"] = r.choice("decision", DECISIONS, None)
         c["archived"] = r.boolean("archived", False)
         ok = ok and r.ok
@@ -1383,7 +1412,6 @@ def write_workspace(
     session.flush()
 
     metrics = dict(existing.metrics)
-    new_metric_keys: set[tuple[str, str]] = set()
     for c in plan.metrics:
         key = (c["team"], c["name"])
         values = {
@@ -1403,7 +1431,6 @@ def write_workspace(
         else:
             metrics[key] = Metric(team_id=teams[c["team"]].id, name=c["name"], **values)
             session.add(metrics[key])
-            new_metric_keys.add(key)
             count.created["metrics"] += 1
     session.flush()
     _import_source_specs(session, plan.metrics, metrics)
@@ -1486,7 +1513,7 @@ def write_workspace(
         )
     session.flush()
 
-    _write_readings(session, actor, plan, metrics, new_metric_keys, count, replaced)
+    _write_readings(session, actor, plan, metrics, count, replaced)
     _write_checkins(session, plan, outcomes, count)
     session.flush()
     _write_iterations(session, plan, pis, outcomes, metrics, teams, existing, count)
@@ -1643,93 +1670,49 @@ def _write_readings(
     actor: Actor,
     plan: _Plan,
     metrics: Mapping[tuple[str, str], Metric],
-    new_metric_keys: set[tuple[str, str]],
     count: _Counter,
     replaced: dict[str, list[Any]],
 ) -> None:
-    """Bulk: new readings go in as executemany INSERTs in chunks; a stored reading with
-    the same metric and date is updated when the document's differs (the document wins,
-    the old value goes to the audit event)."""
-    stored_metric_ids = sorted(
-        {metrics[(r["team"], r["metric"])].id for r in plan.readings}
-        - {metrics[k].id for k in new_metric_keys}
-    )
-    stored: dict[tuple[int, dt.date], tuple[int, float, str, str]] = {}
-    for start in range(0, len(stored_metric_ids), 500):
-        chunk = stored_metric_ids[start : start + 500]
-        for rid, metric_id, day, value, note, source in session.execute(
-            select(
-                Reading.id,
-                Reading.metric_id,
-                Reading.date,
-                Reading.value,
-                Reading.note,
-                Reading.source,
-            ).where(Reading.metric_id.in_(chunk))
-        ):
-            stored[(metric_id, day)] = (rid, value, note, source)
-
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    """Through the one reading writer (db/readings.py), always replacing: the document
+    describes the workspace, so a stored reading that differs takes its value; its old
+    value and note go to the import's one audit event (written by the caller). Readings
+    of archived metrics are restored with them, so they are resolved here, not refused."""
+    rows = []
     for r in plan.readings:
-        metric_id = metrics[(r["team"], r["metric"])].id
-        old = stored.get((metric_id, r["date"]))
-        if old is None:
-            inserts.append(
-                {
-                    "metric_id": metric_id,
-                    "date": r["date"],
-                    "value": r["value"],
-                    "note": r["note"],
-                    "source": r["source"],
-                    "entered_by": actor.username,
-                    "entered_at": now,
-                }
+        metric = metrics[(r["team"], r["metric"])]
+        rows.append(
+            (
+                r["_where"],
+                metric.team_id,
+                r["team"],
+                metric.id,
+                r["date"],
+                r["value"],
+                r["note"],
+                r["source"],
             )
-        elif (old[1], old[2], old[3]) != (r["value"], r["note"], r["source"]):
-            updates.append(
-                {"id": old[0], "value": r["value"], "note": r["note"], "source": r["source"]}
-            )
-            replaced["readings_replaced"].append(
-                {
-                    "team": r["team"],
-                    "metric": r["metric"],
-                    "date": r["date"].isoformat(),
-                    "value": old[1],
-                    "note": old[2],
-                    "source": old[3],
-                }
-            )
-        else:
-            count.unchanged["readings"] += 1
-    connection = session.connection()
-    for start in range(0, len(inserts), READING_CHUNK):
-        chunk = inserts[start : start + READING_CHUNK]
-        if connection.dialect.name == "sqlite":
-            # FACTS.md: tuples through the driver are ~15x faster than dicts through Core.
-            stamp = now.strftime(SQLITE_DATETIME)
-            connection.exec_driver_sql(
-                SQLITE_INSERT,
-                [
-                    (
-                        r["metric_id"],
-                        r["date"].isoformat(),
-                        r["value"],
-                        r["note"],
-                        r["source"],
-                        r["entered_by"],
-                        stamp,
-                    )
-                    for r in chunk
-                ],
-            )
-        else:
-            session.execute(insert(Reading.__table__), chunk)
-    if updates:
-        session.execute(update(Reading), updates)
-    count.created["readings"] += len(inserts)
-    count.updated["readings"] += len(updates)
+        )
+    reading_plan = plan_resolved(session, rows=rows, replace=True)
+    result = write_plan(
+        session,
+        actor=actor,
+        plan=reading_plan,
+        source=DEFAULT_READING_SOURCE,
+        audit=False,
+    )
+    replaced["readings_replaced"].extend(
+        {
+            "team": r.team,
+            "metric": r.metric,
+            "date": r.date.isoformat(),
+            "value": r.old_value,
+            "note": r.old_note,
+        }
+        for r in result.replaced_readings
+    )
+    count.created["readings"] += result.added
+    count.updated["readings"] += result.replaced
+    count.unchanged["readings"] += result.skipped
 
 
 def _write_checkins(
@@ -1776,7 +1759,9 @@ def _write_checkins(
     count.created["checkins"] += len(rows)
 
 
-def import_workspace(session: Session, *, actor: Actor, document: object) -> ImportSummary:
+def import_workspace(
+    session: Session, *, actor: Actor, document: object, submission_key: str | None = None
+) -> ImportSummary:
     """Import an "outcome-board/1" document in the caller's transaction (admins only).
 
     The whole document is validated first (against itself and the stored workspace);
@@ -1788,6 +1773,8 @@ def import_workspace(session: Session, *, actor: Actor, document: object) -> Imp
     audit event, action "import", holds the counts and every overwritten value."""
     if not can_administer(actor):
         raise PermissionDenied("Only an admin may import a workspace.")
+    # Claimed first: a bad document raises and rolls the claim back with everything else.
+    claim_submission(session, key=submission_key)
     summary, replaced = write_workspace(session, actor=actor, document=document)
     record_audit(
         session,

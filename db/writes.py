@@ -8,15 +8,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import fields as declared
 from core.access import Actor, can_administer, can_edit_team, can_score_business_value
+from core.changes import (
+    Changes,
+    HypothesisChanges,
+    MetricChanges,
+    OutcomeChanges,
+    PIChanges,
+    ReleaseChanges,
+    TargetChanges,
+    TeamChanges,
+    TrainChanges,
+)
 from core.copying import date_in_title, next_free_key
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
 from core.iterations import DEFAULT_LENGTH_DAYS, plan_iterations
@@ -27,16 +39,14 @@ from core.validate import (
     infer_target_kind,
     is_record_id,
     target_problems,
-    unstorable,
 )
-from db.audit import record_audit, snapshot, utcnow
+from db.audit import record_audit, snapshot
 from db.models import (
     DECISIONS,
     DIRECTIONS,
     EFFECT_UNITS,
     OUTCOME_STATUSES,
     PI,
-    READING_SOURCES,
     VERDICTS,
     AuditEvent,
     Base,
@@ -48,39 +58,24 @@ from db.models import (
     Outcome,
     Reading,
     Release,
-    SubmissionKey,
     Target,
     Team,
     Train,
 )
 
+# Re-exported: callers older than db/readings.py import these names from here.
+from db.readings import ReadingEntry as ReadingEntry
+from db.readings import ReplaceNeeded as ReplaceNeeded
+from db.readings import record_readings as record_readings
+from db.submissions import SUBMISSION_KEY_LENGTH as SUBMISSION_KEY_LENGTH
+from db.submissions import DuplicateSubmission as DuplicateSubmission
+from db.submissions import claim_submission
+
 R = TypeVar("R", bound=Base)
-SUBMISSION_KEY_LENGTH = 64  # SubmissionKey.key
+C = TypeVar("C", bound=Changes)
 
 
 # --- shared machinery --------------------------------------------------------------
-
-
-class DuplicateSubmission(RuntimeError):
-    """This form submission was already written (double click, rerun or reconnect)."""
-
-
-def claim_submission(session: Session, *, key: str | None) -> None:
-    """Mark a submitted form's idempotency key as used in this transaction; a key that
-    was already used raises DuplicateSubmission, so the same submission writes once.
-    The claim rolls back with the transaction, so a failed save can be retried."""
-    if not key:
-        return
-    if not isinstance(key, str) or len(key) > SUBMISSION_KEY_LENGTH or unstorable(key):
-        raise ValidationError("is not a form's submission key", where="submission_key")
-    if session.get(SubmissionKey, key) is not None:
-        raise DuplicateSubmission(key)
-    try:
-        with session.begin_nested():
-            session.add(SubmissionKey(key=key, at=utcnow()))
-            session.flush()
-    except IntegrityError as error:  # a concurrent writer claimed it first
-        raise DuplicateSubmission(key) from error
 
 
 def _get(session: Session, model: type[R], record_id: int, where: str) -> R:
@@ -225,14 +220,29 @@ def _merged(record: Base, changes: Mapping[str, Any], allowed: Iterable[str]) ->
     return {name: changes.get(name, getattr(record, name)) for name in allowed}
 
 
+def _given(changes: object, kind: type[C]) -> dict[str, Any]:
+    """The fields a change object sets; anything but the entity's change object is a
+    caller's mistake, named like a bad field."""
+    if not isinstance(changes, kind):
+        raise ValidationError(f"must be a {kind.__name__}", where="changes")
+    return changes.values()
+
+
 # --- trains, teams, PIs --------------------------------------------------------------
 
 
-def create_train(session: Session, *, actor: Actor, name: str) -> Train:
+def create_train(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    submission_key: str | None = None,
+) -> Train:
     _require_admin(actor, "create trains")
     check = Checker()
-    name = check.text("name", name, max_length=120)
+    name = check.text("name", name, max_length=declared.TRAIN.max_length("name"))
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(session, Train(name=name), actor=actor, entity="train", summary=f"train {name}")
 
 
@@ -242,18 +252,22 @@ def update_train(
     actor: Actor,
     train_id: int,
     expected_version: int | None,
-    name: str | None = None,
-    archived: bool | None = None,
+    changes: TrainChanges,
+    submission_key: str | None = None,
 ) -> Train:
+    given = _given(changes, TrainChanges)
     _require_admin(actor, "change trains")
     train = _get(session, Train, train_id, "train")
     check = Checker()
     values: dict[str, Any] = {}
-    if name is not None:
-        values["name"] = check.text("name", name, max_length=120)
-    if archived is not None:
-        values["archived"] = check.flag("archived", archived)
+    if "name" in given:
+        values["name"] = check.text(
+            "name", given["name"], max_length=declared.TRAIN.max_length("name")
+        )
+    if "archived" in given:
+        values["archived"] = check.flag("archived", given["archived"])
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         train,
@@ -267,13 +281,13 @@ def update_train(
 
 
 def _team_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
-    key = check.text("key", fields["key"], max_length=20).upper()
+    key = check.text("key", fields["key"], max_length=declared.TEAM.max_length("key")).upper()
     if key and not KEY_PATTERN.match(key):
         check.add(
             "key", "use letters, digits, - or _ (at most 20), starting with a letter or digit"
         )
     return {
-        "name": check.text("name", fields["name"], max_length=120),
+        "name": check.text("name", fields["name"], max_length=declared.TEAM.max_length("name")),
         "key": key,
         "train_id": fields.get("train_id"),
         "active": check.flag("active", fields.get("active"), default=True),
@@ -288,26 +302,36 @@ def create_team(
     key: str,
     train_id: int | None = None,
     active: bool = True,
+    submission_key: str | None = None,
 ) -> Team:
     _require_admin(actor, "create teams")
     check = Checker()
     values = _team_values(check, {"name": name, "key": key, "train_id": train_id, "active": active})
     values["train_id"] = _reference(session, check, Train, train_id, "train")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(
         session, Team(**values), actor=actor, entity="team", summary=f"team {values['name']}"
     )
 
 
 def update_team(
-    session: Session, *, actor: Actor, team_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: int,
+    expected_version: int | None,
+    changes: TeamChanges,
+    submission_key: str | None = None,
 ) -> Team:
+    given = _given(changes, TeamChanges)
     _require_admin(actor, "change teams")
     team = _get(session, Team, team_id, "team")
     check = Checker()
-    values = _team_values(check, _merged(team, changes, ("name", "key", "train_id", "active")))
+    values = _team_values(check, _merged(team, given, declared.TEAM.names))
     values["train_id"] = _reference(session, check, Train, values["train_id"], "train")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         team,
@@ -324,7 +348,7 @@ def _pi_values(
     session: Session, check: Checker, fields: Mapping[str, Any], pi_id: int | None
 ) -> dict[str, Any]:
     values = {
-        "name": check.text("name", fields["name"], max_length=60),
+        "name": check.text("name", fields["name"], max_length=declared.PI.max_length("name")),
         "train_id": _reference(session, check, Train, fields.get("train_id"), "train"),
         "start_date": check.date("start_date", fields["start_date"]),
         "end_date": check.date("end_date", fields["end_date"]),
@@ -360,6 +384,7 @@ def create_pi(
     start_date: dt.date,
     end_date: dt.date,
     train_id: int | None = None,
+    submission_key: str | None = None,
 ) -> PI:
     _require_admin(actor, "create PIs")
     check = Checker()
@@ -370,20 +395,26 @@ def create_pi(
         None,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     pi = _create(session, PI(**values), actor=actor, entity="pi", summary=f"PI {values['name']}")
     _add_planned_iterations(session, actor=actor, pi=pi)
     return pi
 
 
 def update_pi(
-    session: Session, *, actor: Actor, pi_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    pi_id: int,
+    expected_version: int | None,
+    changes: PIChanges,
+    submission_key: str | None = None,
 ) -> PI:
+    given = _given(changes, PIChanges)
     _require_admin(actor, "change PIs")
     pi = _get(session, PI, pi_id, "pi")
     check = Checker()
-    values = _pi_values(
-        session, check, _merged(pi, changes, ("name", "train_id", "start_date", "end_date")), pi.id
-    )
+    values = _pi_values(session, check, _merged(pi, given, declared.PI.names), pi.id)
     old_dates = (pi.start_date, pi.end_date)
     new_dates = (values["start_date"], values["end_date"])
     iterations = _pi_iterations(session, pi_id=pi.id)
@@ -398,6 +429,7 @@ def update_pi(
                     f"{iteration.end_date}) would fall outside the PI: change it first",
                 )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         pi,
@@ -513,30 +545,36 @@ def _replan_iterations(
 
 # --- metrics and releases -----------------------------------------------------------
 
-METRIC_FIELDS = (
-    "name",
-    "unit",
-    "description",
-    "source",
-    "update_interval_days",
-    "decimals",
-    "leading",
-    "archived",
-)
+METRIC_FIELDS = declared.METRIC.names
 
 
 def _metric_values(check: Checker, fields: Mapping[str, Any]) -> dict[str, Any]:
+    metric = declared.METRIC
     return {
-        "name": check.text("name", fields["name"], max_length=120),
-        "unit": check.text("unit", fields.get("unit", ""), required=False, max_length=20),
+        "name": check.text("name", fields["name"], max_length=metric.max_length("name")),
+        "unit": check.text(
+            "unit", fields.get("unit", ""), required=False, max_length=metric.max_length("unit")
+        ),
         "description": check.text(
-            "description", fields.get("description", ""), required=False, max_length=2000
+            "description",
+            fields.get("description", ""),
+            required=False,
+            max_length=metric.max_length("description"),
         ),
-        "source": check.text("source", fields.get("source", ""), required=False, max_length=200),
+        "source": check.text(
+            "source",
+            fields.get("source", ""),
+            required=False,
+            max_length=metric.max_length("source"),
+        ),
         "update_interval_days": check.integer(
-            "update_interval_days", fields.get("update_interval_days", 14), low=1, high=366
+            "update_interval_days",
+            fields.get("update_interval_days", 14),
+            **metric.bounds("update_interval_days"),
         ),
-        "decimals": check.integer("decimals", fields.get("decimals", 1), low=0, high=6),
+        "decimals": check.integer(
+            "decimals", fields.get("decimals", 1), **metric.bounds("decimals")
+        ),
         "leading": check.flag("leading", fields.get("leading")),
         "archived": check.flag("archived", fields.get("archived")),
     }
@@ -554,6 +592,7 @@ def create_metric(
     update_interval_days: int = 14,
     decimals: int = 1,
     leading: bool = False,
+    submission_key: str | None = None,
 ) -> Metric:
     _get(session, Team, team_id, "team")
     _require_team_editor(actor, team_id, "create metrics")
@@ -571,6 +610,7 @@ def create_metric(
         },
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(
         session,
         Metric(team_id=team_id, **values),
@@ -581,13 +621,21 @@ def create_metric(
 
 
 def update_metric(
-    session: Session, *, actor: Actor, metric_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    metric_id: int,
+    expected_version: int | None,
+    changes: MetricChanges,
+    submission_key: str | None = None,
 ) -> Metric:
+    given = _given(changes, MetricChanges)
     metric = _get(session, Metric, metric_id, "metric")
     _require_team_editor(actor, metric.team_id, "change metrics")
     check = Checker()
-    values = _metric_values(check, _merged(metric, changes, METRIC_FIELDS))
+    values = _metric_values(check, _merged(metric, given, METRIC_FIELDS))
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         metric,
@@ -617,9 +665,11 @@ def create_release(
     _require_team_editor(actor, team_id, "log releases")
     check = Checker()
     values = {
-        "name": check.text("name", name, max_length=120),
+        "name": check.text("name", name, max_length=declared.RELEASE.max_length("name")),
         "date": check.date("date", date),
-        "notes": check.text("notes", notes, required=False, max_length=5000),
+        "notes": check.text(
+            "notes", notes, required=False, max_length=declared.RELEASE.max_length("notes")
+        ),
         "link": check.link("link", link),
     }
     hypotheses = _team_hypotheses(session, check, team_id, hypothesis_ids)
@@ -663,20 +713,33 @@ def _team_hypotheses(
 
 
 def update_release(
-    session: Session, *, actor: Actor, release_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    release_id: int,
+    expected_version: int | None,
+    changes: ReleaseChanges,
+    submission_key: str | None = None,
 ) -> Release:
+    given = _given(changes, ReleaseChanges)
     release = _get(session, Release, release_id, "release")
     _require_team_editor(actor, release.team_id, "change releases")
-    fields = _merged(release, changes, ("name", "date", "notes", "link", "archived"))
+    fields = _merged(release, given, declared.RELEASE.names)
     check = Checker()
     values = {
-        "name": check.text("name", fields["name"], max_length=120),
+        "name": check.text("name", fields["name"], max_length=declared.RELEASE.max_length("name")),
         "date": check.date("date", fields["date"]),
-        "notes": check.text("notes", fields["notes"], required=False, max_length=5000),
+        "notes": check.text(
+            "notes",
+            fields["notes"],
+            required=False,
+            max_length=declared.RELEASE.max_length("notes"),
+        ),
         "link": check.link("link", fields["link"]),
         "archived": check.flag("archived", fields["archived"]),
     }
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         release,
@@ -691,33 +754,28 @@ def update_release(
 
 # --- outcomes, targets, hypotheses, check-ins ----------------------------------------
 
-OUTCOME_FIELDS = (
-    "key",
-    "title",
-    "why",
-    "owner",
-    "committed",
-    "planned_bv",
-    "parent_id",
-    "status",
-    "team_id",
-)
+OUTCOME_FIELDS = declared.OUTCOME.names
 
 
 def _outcome_values(
     session: Session, check: Checker, fields: Mapping[str, Any], pi_id: int
 ) -> dict[str, Any]:
-    key = check.text("key", fields["key"], max_length=30)
+    outcome = declared.OUTCOME
+    key = check.text("key", fields["key"], max_length=outcome.max_length("key"))
     if key and not OUTCOME_KEY_PATTERN.match(key):
         check.add("key", "use letters, digits, '.', '-' or '_' (at most 30)")
     values = {
         "key": key,
-        "title": check.text("title", fields["title"], max_length=300),
-        "why": check.text("why", fields.get("why", ""), required=False, max_length=5000),
-        "owner": check.text("owner", fields.get("owner", ""), required=False, max_length=120),
+        "title": check.text("title", fields["title"], max_length=outcome.max_length("title")),
+        "why": check.text(
+            "why", fields.get("why", ""), required=False, max_length=outcome.max_length("why")
+        ),
+        "owner": check.text(
+            "owner", fields.get("owner", ""), required=False, max_length=outcome.max_length("owner")
+        ),
         "committed": check.flag("committed", fields.get("committed"), default=True),
         "planned_bv": check.integer(
-            "planned_bv", fields.get("planned_bv"), low=1, high=10, required=False
+            "planned_bv", fields.get("planned_bv"), **outcome.bounds("planned_bv"), required=False
         ),
         "parent_id": check.record_id("parent", fields.get("parent_id"), required=False),
         "status": check.choice("status", fields.get("status", "draft"), OUTCOME_STATUSES),
@@ -800,17 +858,16 @@ def update_outcome(
     actor: Actor,
     outcome_id: int,
     expected_version: int | None,
+    changes: OutcomeChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Outcome:
+    given = _given(changes, OutcomeChanges)
     outcome = _get(session, Outcome, outcome_id, "outcome")
     _require_team_editor(actor, outcome.team_id, "change outcomes")
-    if "team_id" in changes and changes["team_id"] != outcome.team_id:
-        _require_team_editor(actor, changes["team_id"], "move outcomes")
+    if "team_id" in given and given["team_id"] != outcome.team_id:
+        _require_team_editor(actor, given["team_id"], "move outcomes")
     check = Checker()
-    values = _outcome_values(
-        session, check, _merged(outcome, changes, OUTCOME_FIELDS), outcome.pi_id
-    )
+    values = _outcome_values(session, check, _merged(outcome, given, OUTCOME_FIELDS), outcome.pi_id)
     if values["key"] != outcome.key and session.scalar(
         select(Outcome.id).where(Outcome.pi_id == outcome.pi_id, Outcome.key == values["key"])
     ):
@@ -838,7 +895,12 @@ def update_outcome(
 
 
 def archive_outcome(
-    session: Session, *, actor: Actor, outcome_id: int, expected_version: int | None
+    session: Session,
+    *,
+    actor: Actor,
+    outcome_id: int,
+    expected_version: int | None,
+    submission_key: str | None = None,
 ) -> Outcome:
     """Soft delete: the outcome keeps its data and can be restored by setting a status."""
     return update_outcome(
@@ -846,7 +908,8 @@ def archive_outcome(
         actor=actor,
         outcome_id=outcome_id,
         expected_version=expected_version,
-        status="archived",
+        changes=OutcomeChanges(status="archived"),
+        submission_key=submission_key,
     )
 
 
@@ -857,6 +920,7 @@ def score_outcome(
     outcome_id: int,
     actual_bv: int | None,
     expected_version: int | None,
+    submission_key: str | None = None,
 ) -> Outcome:
     """Actual business value is scored by business owners at the PI's end (admins)."""
     if not can_score_business_value(actor):
@@ -865,8 +929,15 @@ def score_outcome(
         )
     outcome = _get(session, Outcome, outcome_id, "outcome")
     check = Checker()
-    value = check.integer("actual_bv", actual_bv, low=0, high=10, required=False)
+    value = check.integer(
+        "actual_bv",
+        actual_bv,
+        low=declared.ACTUAL_BV.low,
+        high=declared.ACTUAL_BV.high,
+        required=False,
+    )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         outcome,
@@ -879,17 +950,7 @@ def score_outcome(
     return outcome
 
 
-TARGET_FIELDS = (
-    "metric_id",
-    "baseline",
-    "baseline_date",
-    "target",
-    "target_date",
-    "kind",
-    "band_low",
-    "band_high",
-    "archived",
-)
+TARGET_FIELDS = declared.TARGET.names
 
 
 def _target_values(
@@ -949,6 +1010,7 @@ def add_target(
     kind: str | None = None,
     band_low: float | None = None,
     band_high: float | None = None,
+    submission_key: str | None = None,
 ) -> Target:
     outcome = _get(session, Outcome, outcome_id, "outcome")
     _require_team_editor(actor, outcome.team_id, "change targets")
@@ -976,6 +1038,7 @@ def add_target(
     if existing is not None and not existing.archived:
         check.add("metric", "already has a target in this outcome")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     if existing is not None:  # re-adding an archived target restores it with the new values
         _update(
             session,
@@ -1002,12 +1065,19 @@ def add_target(
 
 
 def update_target(
-    session: Session, *, actor: Actor, target_id: int, expected_version: int | None, **changes: Any
+    session: Session,
+    *,
+    actor: Actor,
+    target_id: int,
+    expected_version: int | None,
+    changes: TargetChanges,
+    submission_key: str | None = None,
 ) -> Target:
+    given = _given(changes, TargetChanges)
     record = _get(session, Target, target_id, "target")
     _require_team_editor(actor, record.outcome.team_id, "change targets")
     check = Checker()
-    values = _target_values(session, check, _merged(record, changes, TARGET_FIELDS), record.outcome)
+    values = _target_values(session, check, _merged(record, given, TARGET_FIELDS), record.outcome)
     if values["metric_id"] != record.metric_id and session.scalar(
         select(Target.id).where(
             Target.outcome_id == record.outcome_id, Target.metric_id == values["metric_id"]
@@ -1015,6 +1085,7 @@ def update_target(
     ):
         check.add("metric", "already has a target in this outcome")
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         record,
@@ -1027,31 +1098,26 @@ def update_target(
     return record
 
 
-HYPOTHESIS_FIELDS = (
-    "metric_id",
-    "if_text",
-    "expect_text",
-    "because_text",
-    "direction",
-    "min_effect",
-    "min_effect_unit",
-    "release_id",
-    "window_days",
-    "learning",
-    "decision",
-    "archived",
-)
+HYPOTHESIS_FIELDS = declared.HYPOTHESIS.names
 
 
 def _hypothesis_values(
     session: Session, check: Checker, fields: Mapping[str, Any], outcome: Outcome
 ) -> dict[str, Any]:
+    hypothesis = declared.HYPOTHESIS
     values = {
         "metric_id": check.record_id("metric", fields.get("metric_id")),
-        "if_text": check.text("if", fields.get("if_text"), max_length=1000),
-        "expect_text": check.text("expect", fields.get("expect_text"), max_length=1000),
+        "if_text": check.text(
+            "if", fields.get("if_text"), max_length=hypothesis.max_length("if_text")
+        ),
+        "expect_text": check.text(
+            "expect", fields.get("expect_text"), max_length=hypothesis.max_length("expect_text")
+        ),
         "because_text": check.text(
-            "because", fields.get("because_text", ""), required=False, max_length=1000
+            "because",
+            fields.get("because_text", ""),
+            required=False,
+            max_length=hypothesis.max_length("because_text"),
         ),
         "direction": check.choice("direction", fields.get("direction"), DIRECTIONS),
         "min_effect": check.number("min_effect", fields.get("min_effect", 0.0)),
@@ -1059,9 +1125,14 @@ def _hypothesis_values(
             "min_effect_unit", fields.get("min_effect_unit", "absolute"), EFFECT_UNITS
         ),
         "release_id": check.record_id("release", fields.get("release_id"), required=False),
-        "window_days": check.integer("window_days", fields.get("window_days", 28), low=1, high=366),
+        "window_days": check.integer(
+            "window_days", fields.get("window_days", 28), **hypothesis.bounds("window_days")
+        ),
         "learning": check.text(
-            "learning", fields.get("learning", ""), required=False, max_length=5000
+            "learning",
+            fields.get("learning", ""),
+            required=False,
+            max_length=hypothesis.max_length("learning"),
         ),
         "decision": check.choice("decision", fields.get("decision"), DECISIONS, required=False),
         "archived": check.flag("archived", fields.get("archived")),
@@ -1094,6 +1165,7 @@ def add_hypothesis(
     min_effect_unit: str = "absolute",
     release_id: int | None = None,
     window_days: int = 28,
+    submission_key: str | None = None,
 ) -> Hypothesis:
     outcome = _get(session, Outcome, outcome_id, "outcome")
     _require_team_editor(actor, outcome.team_id, "change hypotheses")
@@ -1115,6 +1187,7 @@ def add_hypothesis(
         outcome,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     return _create(
         session,
         Hypothesis(
@@ -1138,15 +1211,18 @@ def update_hypothesis(
     actor: Actor,
     hypothesis_id: int,
     expected_version: int | None,
-    **changes: Any,
+    changes: HypothesisChanges,
+    submission_key: str | None = None,
 ) -> Hypothesis:
+    given = _given(changes, HypothesisChanges)
     record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
     _require_team_editor(actor, record.outcome.team_id, "change hypotheses")
     check = Checker()
     values = _hypothesis_values(
-        session, check, _merged(record, changes, HYPOTHESIS_FIELDS), record.outcome
+        session, check, _merged(record, given, HYPOTHESIS_FIELDS), record.outcome
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         record,
@@ -1167,6 +1243,7 @@ def override_verdict(
     expected_version: int | None,
     override: str | None,
     reason: str | None,
+    submission_key: str | None = None,
 ) -> Hypothesis:
     """A team may override the computed verdict with a reason; both are kept and shown."""
     record = _get(session, Hypothesis, hypothesis_id, "hypothesis")
@@ -1174,9 +1251,13 @@ def override_verdict(
     check = Checker()
     override = check.choice("override", override, VERDICTS, required=False)
     reason = check.text(
-        "override_reason", reason or "", required=override is not None, max_length=2000
+        "override_reason",
+        reason or "",
+        required=override is not None,
+        max_length=declared.OVERRIDE_REASON.max_length or 0,
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     _update(
         session,
         record,
@@ -1203,8 +1284,12 @@ def add_checkin(
     _require_team_editor(actor, outcome.team_id, "check in")
     check = Checker()
     values = {
-        "confidence": check.integer("confidence", confidence, low=1, high=10),
-        "comment": check.text("comment", comment, required=False, max_length=2000),
+        "confidence": check.integer(
+            "confidence", confidence, **declared.CHECKIN.bounds("confidence")
+        ),
+        "comment": check.text(
+            "comment", comment, required=False, max_length=declared.CHECKIN.max_length("comment")
+        ),
         "date": check.date("date", date or dt.date.today()),
     }
     check.raise_if_any()
@@ -1284,6 +1369,7 @@ def copy_to_next_pi(
     from_pi_id: int,
     to_pi_id: int,
     team_id: int | None = None,
+    submission_key: str | None = None,
 ) -> CopyResult:
     """Copy unfinished outcomes (not closed or archived) with their targets and open
     hypotheses (no decision yet) into the next PI, as drafts. An outcome whose key is
@@ -1334,6 +1420,7 @@ def copy_to_next_pi(
         if not t.archived and t.baseline_date and t.baseline_date >= target_pi.end_date
     )
     check.raise_if_any()
+    claim_submission(session, key=submission_key)
     copied: list[CopiedOutcome] = []
     for outcome in outcomes:
         _require_team_editor(actor, outcome.team_id, "copy outcomes")
@@ -1425,182 +1512,7 @@ def copy_to_next_pi(
     return CopyResult(to_pi=target_pi.name, copied=tuple(copied), skipped=tuple(skipped))
 
 
-# --- readings ---------------------------------------------------------------------
-
-NOTE_LENGTH = 20_000  # as a workspace document's free text
-
-
-@dataclass(frozen=True)
-class ReadingEntry:
-    """One reading to record: a metric, a date, a value and an optional note."""
-
-    metric_id: int
-    date: dt.date
-    value: float
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ReadingConflict:
-    """A stored reading for the same metric and date with a different value."""
-
-    metric_id: int
-    metric: str
-    date: dt.date
-    stored: float
-    new: float
-
-
-@dataclass
-class RecordResult:
-    added: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-    conflicts: list[ReadingConflict] = field(default_factory=list)
-
-
-class ReplaceNeeded(ValidationError):
-    """Readings exist for some of these metrics and dates: replacing needs a yes."""
-
-    def __init__(self, conflicts: list[ReadingConflict]) -> None:
-        self.conflicts = conflicts
-        super().__init__(
-            [
-                Problem(
-                    f"{c.metric} on {c.date.isoformat()}",
-                    f"{c.stored:g} is stored; replace it with {c.new:g}?",
-                )
-                for c in conflicts
-            ]
-        )
-
-
-def record_readings(
-    session: Session,
-    *,
-    actor: Actor,
-    entries: Sequence[ReadingEntry],
-    replace: bool = False,
-    source: str = "form",
-    submission_key: str | None = None,
-) -> RecordResult:
-    """Record readings in one transaction. A same-date reading with a different value is
-    replaced only with `replace=True` (else ReplaceNeeded lists old and new); the same
-    value again is left alone, so repeating a save adds nothing."""
-    check = Checker()
-    if source not in READING_SOURCES:
-        check.add("source", f"must be one of {', '.join(READING_SOURCES)}")
-    metric_ids = {entry.metric_id for entry in entries if is_record_id(entry.metric_id)}
-    metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(metric_ids)))}
-    seen: set[tuple[int, dt.date]] = set()
-    for index, entry in enumerate(entries):
-        metric = metrics.get(entry.metric_id) if is_record_id(entry.metric_id) else None
-        where = metric.name if metric else f"readings[{index}]"
-        if metric is None:
-            check.add(where, "unknown metric")
-            continue
-        if metric.archived:
-            check.add(where, "this metric is archived")
-        check.number(f"{where}: value", entry.value)
-        if entry.note is None:
-            check.add(f"{where}: note", "must be text")
-        check.text(f"{where}: note", entry.note, required=False, max_length=NOTE_LENGTH)
-        day = check.date(f"{where}: date", entry.date)
-        if day is not None and type(entry.date) is not dt.date:
-            check.add(f"{where}: date", "must be a date")  # stored and keyed as given
-            continue
-        if day is None:
-            continue
-        if (entry.metric_id, day) in seen:
-            check.add(f"{where}: date", f"{day} appears twice")
-        seen.add((entry.metric_id, day))
-    check.raise_if_any()
-    for team_id in {metrics[entry.metric_id].team_id for entry in entries}:
-        _require_team_editor(actor, team_id, "record readings")
-    claim_submission(session, key=submission_key)
-
-    stored = (
-        {
-            (r.metric_id, r.date): r
-            for r in session.scalars(
-                select(Reading).where(tuple_(Reading.metric_id, Reading.date).in_(list(seen)))
-            )
-        }
-        if seen
-        else {}
-    )
-    result = RecordResult()
-    new_rows: list[dict[str, Any]] = []
-    for entry in entries:
-        existing = stored.get((entry.metric_id, entry.date))
-        if existing is None:
-            new_rows.append(
-                {
-                    "metric_id": entry.metric_id,
-                    "date": entry.date,
-                    "value": float(entry.value),
-                    "note": entry.note.strip(),
-                    "source": source,
-                    "entered_by": actor.username,
-                    "entered_at": utcnow(),
-                }
-            )
-        elif existing.value == float(entry.value) and entry.note.strip() in ("", existing.note):
-            # A blank note means "no note given": the stored note stays (as in imports).
-            result.unchanged += 1
-        elif existing.value == float(entry.value):
-            existing.note = entry.note.strip()  # a corrected note is not a conflict
-            result.replaced += 1
-        else:
-            result.conflicts.append(
-                ReadingConflict(
-                    entry.metric_id,
-                    metrics[entry.metric_id].name,
-                    entry.date,
-                    existing.value,
-                    float(entry.value),
-                )
-            )
-    if result.conflicts and not replace:
-        raise ReplaceNeeded(result.conflicts)
-
-    replaced_before = []
-    for conflict in result.conflicts:
-        existing = stored[(conflict.metric_id, conflict.date)]
-        replaced_before.append(
-            {"metric": conflict.metric, "date": conflict.date.isoformat(), "value": existing.value}
-        )
-        existing.value = conflict.new
-        existing.note = next(
-            e.note.strip()
-            for e in entries
-            if e.metric_id == conflict.metric_id and e.date == conflict.date
-        )
-        existing.source = source
-        existing.entered_by = actor.username
-        existing.entered_at = utcnow()
-    result.replaced += len(result.conflicts)
-    if new_rows:
-        session.execute(Reading.__table__.insert(), new_rows)
-    result.added = len(new_rows)
-    session.flush()
-    if result.added or result.replaced:
-        record_audit(
-            session,
-            actor=actor,
-            action="update" if result.replaced else "create",
-            entity="reading",
-            entity_id=None,
-            summary=f"{result.added} added, {result.replaced} replaced ({source})",
-            before={"replaced": replaced_before} if replaced_before else None,
-            after={
-                "readings": [
-                    {"metric_id": e.metric_id, "date": e.date.isoformat(), "value": float(e.value)}
-                    for e in entries
-                ]
-            },
-        )
-    return result
+# --- readings (recorded through db/readings.py, the one reading writer) -----------
 
 
 def delete_reading(

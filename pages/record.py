@@ -16,14 +16,16 @@ from core.model import TeamInfo
 from core.reading_files import parse_reading_file, readings_to_csv, readings_to_xlsx
 from db import edit_queries, queries
 from db.engine import read_session
-from db.readings_io import ImportResult, check_readings, export_readings, import_readings
-from db.writes import (
+from db.readings import (
+    ImportResult,
     ReadingEntry,
     ReplaceNeeded,
-    claim_submission,
-    create_release,
+    check_readings,
+    export_readings,
+    import_readings,
     record_readings,
 )
+from db.writes import create_release
 from ui.data import cached_read
 from ui.filters import param_select
 from ui.forms import (
@@ -211,10 +213,13 @@ def readings_form(frame: Frame, team: TeamInfo, today: dt.date) -> None:
             "was saved yet: replace the stored values?",
             icon=":material/warning:",
         )
+        # A changed note alone needs the replace too: show the notes when any differ.
+        notes = any(c.stored_note or c.new_note for c in conflicts)
         st.dataframe(
             pd.DataFrame(
                 [
                     {"Metric": c.metric, "Date": c.date, "Stored": c.stored, "New": c.new}
+                    | ({"Stored note": c.stored_note, "New note": c.new_note} if notes else {})
                     for c in conflicts
                 ]
             ),
@@ -330,13 +335,13 @@ def import_section(frame: Frame, team: TeamInfo) -> None:
             bar.progress(done / total if total else 1.0, text=f"Importing… {done:,} of {total:,}")
 
         def write(session: Session, key: str) -> ImportResult:
-            claim_submission(session, key=key)
             return import_readings(
                 session,
                 actor=frame.actor,
                 rows=parsed.rows,
                 replace=replace,
                 source="import",
+                submission_key=key,
                 progress=progress,
             )
 

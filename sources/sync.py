@@ -24,7 +24,7 @@ from core.sources import (
     problems_text,
 )
 from db.engine import read_session, write_session
-from db.readings_io import import_readings
+from db.readings import import_readings
 from db.sources import SourceRow, list_sources, record_sync
 from sources.fetch import fetch_points
 

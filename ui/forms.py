@@ -10,13 +10,14 @@ import inspect
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_type_hints
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.access import can_edit_team
+from core.changes import Changes
 from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
 from core.explain import plural
 from core.format import format_value
@@ -24,18 +25,10 @@ from core.model import OutcomeStatus, PISnapshot
 from core.reading_files import ParsedReadings, exact_text, problem_row
 from db import edit_queries
 from db.engine import read_session, write_session
-from db.readings_io import BAD, IDENTICAL, REPLACE, ImportPlan
-from db.readings_io import NEW as NEW_READING
-from db.writes import (
-    DuplicateSubmission,
-    ReadingEntry,
-    RecordResult,
-    add_checkin,
-    claim_submission,
-    create_metric,
-    score_outcome,
-    update_metric,
-)
+from db.readings import BAD, IDENTICAL, REPLACE, ImportPlan, ImportResult, ReadingEntry
+from db.readings import NEW as NEW_READING
+from db.submissions import DuplicateSubmission, claim_submission
+from db.writes import add_checkin, create_metric, score_outcome, update_metric
 from ui import state
 from ui.data import clear_reads
 from ui.idempotency import rotate, submission_key
@@ -290,21 +283,27 @@ class KeyedWrite(Generic[T]):
     `submission_key=`, so the claim and the change commit or roll back together."""
 
     def __init__(self, function: Callable[..., T], /, **arguments: Any) -> None:
+        if "submission_key" not in inspect.signature(function).parameters:
+            # Every db write a form uses claims its key itself (issue 11): one that does
+            # not is a bug to fix in db/, not to paper over here.
+            raise TypeError(f"{function.__qualname__} takes no submission_key")
         self.function = function
         self.arguments = arguments
-        # Until every db write takes `submission_key=` (issue 11 adds it to the rest), one
-        # that does not has the key claimed first, in the same transaction.
-        self.takes_key = "submission_key" in inspect.signature(function).parameters
 
     def bind(self, **more: Any) -> KeyedWrite[T]:
-        """The same write with more arguments (the changed fields, `archived=`)."""
+        """The same write with more arguments."""
         return KeyedWrite(self.function, **{**self.arguments, **more})
 
+    def with_changes(self, **fields: Any) -> KeyedWrite[T]:
+        """The same write changing `fields`: as the function's typed change object
+        (`changes=OutcomeChanges(...)`) where it takes one, else as keyword arguments."""
+        kind = get_type_hints(self.function).get("changes")
+        if isinstance(kind, type) and issubclass(kind, Changes):
+            return self.bind(changes=kind.of(fields))
+        return self.bind(**fields)
+
     def __call__(self, session: Session, key: str) -> T:
-        if self.takes_key:
-            return self.function(session, **self.arguments, submission_key=key)
-        claim_submission(session, key=key)
-        return self.function(session, **self.arguments)
+        return self.function(session, **self.arguments, submission_key=key)
 
 
 def save(
@@ -368,7 +367,11 @@ def save_changes(
     if not changes:
         st.info("Nothing to save: no field was changed.", icon=":material/info:")
         return None
-    write = update.bind(**({changes_argument: changes} if changes_argument else changes))
+    write = (
+        update.bind(**{changes_argument: changes})
+        if changes_argument
+        else update.with_changes(**changes)
+    )
     return save(frame, form, write, success=success, labels=labels)
 
 
@@ -471,9 +474,9 @@ class RecordForm(FormState):
             help=help or ("Bring it back" if archived else "Hide it; it can be restored later"),
         ):
             if archived:
-                write = restore if restore is not None else archive.bind(archived=False)
+                write = restore if restore is not None else archive.with_changes(archived=False)
             else:
-                write = archive if restore is not None else archive.bind(archived=True)
+                write = archive if restore is not None else archive.with_changes(archived=True)
             save(
                 self.frame,
                 self,
@@ -794,14 +797,14 @@ def grid_entries(edited: pd.DataFrame) -> tuple[list[ReadingEntry], list[Problem
 
 
 def saved_readings_note(
-    entries: Sequence[ReadingEntry], names: Mapping[int, str], result: RecordResult
+    entries: Sequence[ReadingEntry], names: Mapping[int, str], result: ImportResult
 ) -> str:
     """What a save wrote, reading by reading."""
     parts = [f"{result.added} new"]
     if result.replaced:
         parts.append(f"{result.replaced} replaced")
-    if result.unchanged:
-        parts.append(f"{result.unchanged} unchanged")
+    if result.skipped:
+        parts.append(f"{result.skipped} unchanged")
     listed = "; ".join(
         f"{names.get(e.metric_id, e.metric_id)} {exact_text(e.value)} on {e.date.isoformat()}"
         for e in entries

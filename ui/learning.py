@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.access import Actor, can_edit_team
+from core.changes import HypothesisChanges
 from db import edit_queries
 from db.engine import read_session
 from db.models import DECISIONS, VERDICTS, Hypothesis
@@ -48,6 +49,7 @@ def save_learning(
     changes: dict[str, Any],
     override: str,
     override_reason: str,
+    submission_key: str | None = None,
 ) -> Hypothesis:
     """Learning and decision through `update_hypothesis` (which checks the version the
     form opened), then the override through `override_verdict` when it changed, in the
@@ -60,7 +62,8 @@ def save_learning(
         actor=actor,
         hypothesis_id=hypothesis_id,
         expected_version=expected_version,
-        **log,
+        submission_key=submission_key,
+        changes=HypothesisChanges.of(log),
     )
     if "override" in changes or "override_reason" in changes:
         record = override_verdict(

@@ -147,7 +147,7 @@ def outcome_editor(
                     noun="outcome",
                     archived=form.values.get("status") == "archived",
                     archive=form.update_write(archive_outcome, "outcome_id", actor=frame.actor),
-                    restore=update.bind(status="draft"),
+                    restore=update.with_changes(status="draft"),
                 )
     with right:
         quality_checks(form, record, checks_input, fields)

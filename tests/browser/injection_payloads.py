@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from core.access import Actor
+from core.changes import HypothesisChanges
 from core.errors import ValidationError
 from db import writes
 from db.engine import write_session
@@ -249,8 +250,9 @@ def build_injection_workspace(engine: Engine, *, today: dt.date) -> InjectionWor
                 actor=ADMIN,
                 hypothesis_id=hypothesis.id,
                 expected_version=hypothesis.version,
-                learning=take("hypothesis learning"),
-                decision="persevere",
+                changes=HypothesisChanges(
+                    learning=take("hypothesis learning"), decision="persevere"
+                ),
             )
             writes.override_verdict(
                 s,

@@ -376,7 +376,7 @@ from pathlib import Path
 from core.access import Actor
 from core.reading_files import ReadingRow
 from db.engine import make_engine, write_session
-from db.readings_io import import_readings
+from db.readings import import_readings
 
 url, go, first, count = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 engine = make_engine(url)

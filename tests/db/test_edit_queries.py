@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from core.access import Actor
+from core.changes import MetricChanges, OutcomeChanges
 from db import edit_queries, writes
 from db.engine import read_session, write_session
 
@@ -59,7 +60,11 @@ def test_an_edit_record_carries_its_version(
 ) -> None:
     with write_session(engine) as s:
         writes.update_outcome(
-            s, actor=admin, outcome_id=team["outcome"], expected_version=1, owner="Maya"
+            s,
+            actor=admin,
+            outcome_id=team["outcome"],
+            expected_version=1,
+            changes=OutcomeChanges(owner="Maya"),
         )
 
     with read_session(engine) as s:
@@ -134,7 +139,11 @@ def test_the_audit_log_filters_by_who_what_and_which_record(
     editor = Actor("edith", "editor", frozenset({team["team"]}))
     with write_session(engine) as s:
         writes.update_metric(
-            s, actor=editor, metric_id=team["metric"], expected_version=1, unit="%"
+            s,
+            actor=editor,
+            metric_id=team["metric"],
+            expected_version=1,
+            changes=MetricChanges(unit="%"),
         )
 
     with read_session(engine) as s:
@@ -163,9 +172,19 @@ def test_outcome_history_lists_its_own_records_newest_first_and_no_other_outcome
         )
         writes.add_checkin(s, actor=admin, outcome_id=team["outcome"], confidence=4)
         writes.update_outcome(
-            s, actor=admin, outcome_id=team["outcome"], expected_version=1, owner="Maya"
+            s,
+            actor=admin,
+            outcome_id=team["outcome"],
+            expected_version=1,
+            changes=OutcomeChanges(owner="Maya"),
         )
-        writes.update_outcome(s, actor=admin, outcome_id=other.id, expected_version=1, owner="X")
+        writes.update_outcome(
+            s,
+            actor=admin,
+            outcome_id=other.id,
+            expected_version=1,
+            changes=OutcomeChanges(owner="X"),
+        )
 
     with read_session(engine) as s:
         history = edit_queries.outcome_history(s, outcome_id=team["outcome"])

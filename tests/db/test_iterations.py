@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from core.access import Actor
+from core.changes import PIChanges
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from db import iterations, writes
 from db.engine import read_session, write_session
@@ -144,7 +145,11 @@ def test_moving_a_pi_moves_its_iterations_while_no_goal_holds_them(
 ) -> None:
     with write_session(engine) as s:
         writes.update_pi(
-            s, actor=admin, pi_id=ws.pi_id, expected_version=None, end_date=dt.date(2026, 11, 29)
+            s,
+            actor=admin,
+            pi_id=ws.pi_id,
+            expected_version=None,
+            changes=PIChanges(end_date=dt.date(2026, 11, 29)),
         )
     assert spans(engine, ws.pi_id)[-1] == ("I4", "2026-11-16", "2026-11-29")
 
@@ -155,7 +160,11 @@ def test_a_pi_cannot_shrink_away_from_iterations_with_goals(
     add_goal(engine, ws)
     with pytest.raises(ValidationError) as raised, write_session(engine) as s:
         writes.update_pi(
-            s, actor=admin, pi_id=ws.pi_id, expected_version=None, end_date=dt.date(2026, 11, 29)
+            s,
+            actor=admin,
+            pi_id=ws.pi_id,
+            expected_version=None,
+            changes=PIChanges(end_date=dt.date(2026, 11, 29)),
         )
     assert raised.value.fields() == {"end_date"}
     assert "I5" in str(raised.value)

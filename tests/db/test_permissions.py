@@ -17,6 +17,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.changes import (
+    HypothesisChanges,
+    MetricChanges,
+    OutcomeChanges,
+    PIChanges,
+    ReleaseChanges,
+    TargetChanges,
+    TeamChanges,
+    TrainChanges,
+)
 from core.errors import PermissionDenied
 from db import digest, iterations, sources, tokens, writes
 from db.engine import read_session, write_session
@@ -151,35 +161,39 @@ Action = Callable[[Session, Actor, Ids], Any]
 ACTIONS: dict[str, Action] = {
     "create_train": lambda s, a, i: writes.create_train(s, actor=a, name="Another train"),
     "update_train": lambda s, a, i: writes.update_train(
-        s, actor=a, train_id=i.train, expected_version=None, name="Renamed"
+        s, actor=a, train_id=i.train, expected_version=None, changes=TrainChanges(name="Renamed")
     ),
     "create_team": lambda s, a, i: writes.create_team(s, actor=a, name="Mobile", key="MOB"),
     "update_team": lambda s, a, i: writes.update_team(
-        s, actor=a, team_id=i.team, expected_version=None, name="Checkout 2"
+        s, actor=a, team_id=i.team, expected_version=None, changes=TeamChanges(name="Checkout 2")
     ),
     "create_pi": lambda s, a, i: writes.create_pi(
         s, actor=a, name="PI 9", start_date=dt.date(2030, 1, 1), end_date=dt.date(2030, 3, 1)
     ),
     "update_pi": lambda s, a, i: writes.update_pi(
-        s, actor=a, pi_id=i.pi, expected_version=None, name="PI 1b"
+        s, actor=a, pi_id=i.pi, expected_version=None, changes=PIChanges(name="PI 1b")
     ),
     "create_metric": lambda s, a, i: writes.create_metric(
         s, actor=a, team_id=i.team, name="Latency"
     ),
     "update_metric": lambda s, a, i: writes.update_metric(
-        s, actor=a, metric_id=i.metric, expected_version=None, unit="pct"
+        s, actor=a, metric_id=i.metric, expected_version=None, changes=MetricChanges(unit="pct")
     ),
     "create_release": lambda s, a, i: writes.create_release(
         s, actor=a, team_id=i.team, name="v2", date=DAY
     ),
     "update_release": lambda s, a, i: writes.update_release(
-        s, actor=a, release_id=i.release, expected_version=None, notes="n"
+        s, actor=a, release_id=i.release, expected_version=None, changes=ReleaseChanges(notes="n")
     ),
     "create_outcome": lambda s, a, i: writes.create_outcome(
         s, actor=a, pi_id=i.pi, team_id=i.team, key="CHK-2", title="Cut latency"
     ),
     "update_outcome": lambda s, a, i: writes.update_outcome(
-        s, actor=a, outcome_id=i.outcome, expected_version=None, title="Raise it"
+        s,
+        actor=a,
+        outcome_id=i.outcome,
+        expected_version=None,
+        changes=OutcomeChanges(title="Raise it"),
     ),
     "archive_outcome": lambda s, a, i: writes.archive_outcome(
         s, actor=a, outcome_id=i.outcome, expected_version=None
@@ -196,13 +210,17 @@ ACTIONS: dict[str, Action] = {
         kind="increase",
     ),
     "update_target": lambda s, a, i: writes.update_target(
-        s, actor=a, target_id=i.target, expected_version=None, target=4.0
+        s, actor=a, target_id=i.target, expected_version=None, changes=TargetChanges(target=4.0)
     ),
     "add_hypothesis": lambda s, a, i: writes.add_hypothesis(
         s, actor=a, outcome_id=i.outcome, metric_id=i.metric, if_text="x", expect_text="y"
     ),
     "update_hypothesis": lambda s, a, i: writes.update_hypothesis(
-        s, actor=a, hypothesis_id=i.hypothesis, expected_version=None, learning="l"
+        s,
+        actor=a,
+        hypothesis_id=i.hypothesis,
+        expected_version=None,
+        changes=HypothesisChanges(learning="l"),
     ),
     "override_verdict": lambda s, a, i: writes.override_verdict(
         s,

@@ -26,7 +26,7 @@ from core.reading_files import (
 )
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Metric, Reading, Team
-from db.readings_io import (
+from db.readings import (
     BAD,
     IDENTICAL,
     NEW,

@@ -14,7 +14,7 @@ from core.reading_files import ReadingRow
 from db import writes
 from db.engine import read_session, write_session
 from db.models import ApiToken, AuditEvent, Reading
-from db.readings_io import import_readings
+from db.readings import import_readings
 from db.tokens import (
     TokenRefused,
     authenticate,

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from core.access import Actor
 from core.errors import ValidationError
 from db.engine import read_session
-from db.readings_io import BAD, check_readings
+from db.readings import BAD, check_readings
 from tests.db.test_readings_io import make_workspace, row, run_import, stored
 
 ADMIN = Actor.system("test-admin")

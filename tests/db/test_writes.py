@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.changes import HypothesisChanges, OutcomeChanges, TargetChanges, TeamChanges
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from db import writes
 from db.engine import read_session, write_session
@@ -86,7 +87,11 @@ def test_invalid_outcome_field_is_named_and_nothing_written(
     events = count(engine, AuditEvent)
     with pytest.raises(ValidationError) as error, write_session(engine) as s:
         writes.update_outcome(
-            s, actor=admin, outcome_id=ws.outcome_id, expected_version=1, **changes
+            s,
+            actor=admin,
+            outcome_id=ws.outcome_id,
+            expected_version=1,
+            changes=OutcomeChanges.of(changes),
         )
     assert field in error.value.fields()
     assert count(engine, AuditEvent) == events
@@ -105,7 +110,13 @@ def test_a_yes_no_field_takes_only_true_or_false(
         )
     assert error.value.fields() == {"leading"}
     with pytest.raises(ValidationError) as error, write_session(engine) as s:
-        writes.update_team(s, actor=admin, team_id=ws.team_id, expected_version=1, active=value)
+        writes.update_team(
+            s,
+            actor=admin,
+            team_id=ws.team_id,
+            expected_version=1,
+            changes=TeamChanges(active=value),
+        )
     assert "active" in error.value.fields()
     assert count(engine, AuditEvent) == events
     with write_session(engine) as s:
@@ -121,11 +132,19 @@ def test_stale_version_is_refused_with_what_changed_and_by_whom(
     alice = Actor("alice", "editor", frozenset({ws.team_id}))
     with write_session(engine) as s:
         writes.update_outcome(
-            s, actor=alice, outcome_id=ws.outcome_id, expected_version=1, title="Alice's title"
+            s,
+            actor=alice,
+            outcome_id=ws.outcome_id,
+            expected_version=1,
+            changes=OutcomeChanges(title="Alice's title"),
         )
     with pytest.raises(ConflictError) as error, write_session(engine) as s:
         writes.update_outcome(
-            s, actor=admin, outcome_id=ws.outcome_id, expected_version=1, title="Mine"
+            s,
+            actor=admin,
+            outcome_id=ws.outcome_id,
+            expected_version=1,
+            changes=OutcomeChanges(title="Mine"),
         )
     assert error.value.by == "alice"
     assert error.value.changes["title"] == ("Raise checkout conversion", "Alice's title")
@@ -224,7 +243,13 @@ def test_target_kind_inferred_and_equal_baseline_rejected(
         assert target.kind == "decrease"
         assert target.target_date == DAY + dt.timedelta(days=74)  # defaults to the PI's end
     with pytest.raises(ValidationError) as error, write_session(engine) as s:
-        writes.update_target(s, actor=admin, target_id=target.id, expected_version=1, target=3.0)
+        writes.update_target(
+            s,
+            actor=admin,
+            target_id=target.id,
+            expected_version=1,
+            changes=TargetChanges(target=3.0),
+        )
     assert "target" in error.value.fields()
     assert count(engine, Target) == 1
 
@@ -259,7 +284,11 @@ def test_copy_to_next_pi_takes_unfinished_outcomes_and_open_hypotheses(
 ) -> None:
     with write_session(engine) as s:
         writes.update_outcome(
-            s, actor=admin, outcome_id=ws.outcome_id, expected_version=None, status="active"
+            s,
+            actor=admin,
+            outcome_id=ws.outcome_id,
+            expected_version=None,
+            changes=OutcomeChanges(status="active"),
         )
         writes.add_target(
             s,
@@ -357,7 +386,11 @@ def test_copy_flags_a_title_that_names_a_date_when_the_target_date_moved(
 ) -> None:
     with write_session(engine) as s:
         writes.update_outcome(
-            s, actor=admin, outcome_id=ws.outcome_id, expected_version=None, title=title
+            s,
+            actor=admin,
+            outcome_id=ws.outcome_id,
+            expected_version=None,
+            changes=OutcomeChanges(title=title),
         )
         writes.add_target(
             s,
@@ -394,7 +427,7 @@ def test_copy_leaves_decided_hypotheses_behind_and_counts_them(
                 actor=admin,
                 hypothesis_id=hypothesis.id,
                 expected_version=None,
-                decision=decision,
+                changes=HypothesisChanges(decision=decision),
             )
         later = _later_pi(s, admin)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.changes import TeamChanges
 from db import writes
 from db.backup import backup
 from db.engine import read_session, write_session
@@ -110,7 +111,13 @@ def test_a_stale_team_is_refused_with_the_input_kept(ws: Workspace) -> None:
     by_label(at.selectbox, "Team to edit").set_value(ws.src).run()
     at.text_input(key=key(form, "name")).set_value("Search and browse")
     with write_session(ws.engine) as session:
-        writes.update_team(session, actor=ADMIN, team_id=ws.src, expected_version=1, key="SRCH")
+        writes.update_team(
+            session,
+            actor=ADMIN,
+            team_id=ws.src,
+            expected_version=1,
+            changes=TeamChanges(key="SRCH"),
+        )
 
     button(at, "Save team").click().run()
 
@@ -296,7 +303,13 @@ def test_backup_and_export_are_offered_as_downloads(ws: Workspace) -> None:
 
 def test_the_audit_log_filters_and_shows_before_and_after(ws: Workspace) -> None:
     with write_session(ws.engine) as session:
-        writes.update_team(session, actor=ADMIN, team_id=ws.src, expected_version=1, name="Find")
+        writes.update_team(
+            session,
+            actor=ADMIN,
+            team_id=ws.src,
+            expected_version=1,
+            changes=TeamChanges(name="Find"),
+        )
     at = admin_page(ws)
 
     by_label(at.multiselect, "Entity").set_value(["team"])

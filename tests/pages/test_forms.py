@@ -11,12 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
+from core.changes import MetricChanges
 from core.errors import Problem
 from core.reading_files import parse_reading_file
 from db import writes
 from db.engine import read_session, write_session
 from db.models import CheckIn, Metric
-from db.readings_io import check_readings
+from db.readings import check_readings
 from db.writes import ReadingEntry
 from tests.pages.update_workspace import (
     ADMIN,
@@ -178,7 +179,11 @@ def test_a_stale_metric_is_refused_with_the_input_kept(ws: Workspace) -> None:
     metric_field(at, ws.chk, "unit", str(ws.errors)).set_value("per hour")
     with write_session(ws.engine) as session:
         writes.update_metric(
-            session, actor=ADMIN, metric_id=ws.errors, expected_version=1, decimals=2
+            session,
+            actor=ADMIN,
+            metric_id=ws.errors,
+            expected_version=1,
+            changes=MetricChanges(decimals=2),
         )
 
     button(at, "Save metric").click().run()

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
+from core.changes import HypothesisChanges
 from db import writes
 from db.engine import write_session
 from db.models import AuditEvent, Hypothesis
@@ -131,7 +132,7 @@ def test_a_stale_learning_is_refused_with_the_input_kept(ws: Workspace) -> None:
             actor=ADMIN,
             hypothesis_id=ws.hypothesis,
             expected_version=1,
-            learning="theirs",
+            changes=HypothesisChanges(learning="theirs"),
         )
 
     button(at, "Save learning").click().run()
@@ -174,8 +175,7 @@ def test_the_outcome_page_shows_the_learning_to_viewers_and_the_form_to_editors(
             actor=ADMIN,
             hypothesis_id=ws.hypothesis,
             expected_version=None,
-            learning="Wallets beat cards",
-            decision="pivot",
+            changes=HypothesisChanges(learning="Wallets beat cards", decision="pivot"),
         )
     params = {"pi": "PI now", "team": "CHK", "outcome": "CHK-1"}
 

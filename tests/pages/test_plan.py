@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
+from core.changes import HypothesisChanges, OutcomeChanges, TargetChanges
 from db import writes
 from db.engine import write_session
 from db.models import Hypothesis, Outcome, Target
@@ -113,7 +114,11 @@ def test_a_stale_outcome_is_refused_with_what_changed_and_the_input_kept(ws: Wor
     by_label(at.text_input, "Title").set_value("Raise conversion for returning buyers")
     with write_session(ws.engine) as session:  # someone else saves first
         writes.update_outcome(
-            session, actor=ADMIN, outcome_id=ws.outcome, expected_version=1, owner="Maya"
+            session,
+            actor=ADMIN,
+            outcome_id=ws.outcome,
+            expected_version=1,
+            changes=OutcomeChanges(owner="Maya"),
         )
 
     button(at, "Save outcome").click().run()
@@ -152,7 +157,11 @@ def test_discarding_after_a_conflict_loads_the_stored_values(ws: Workspace) -> N
     by_label(at.text_input, "Title").set_value("Mine")
     with write_session(ws.engine) as session:
         writes.update_outcome(
-            session, actor=ADMIN, outcome_id=ws.outcome, expected_version=1, title="Theirs"
+            session,
+            actor=ADMIN,
+            outcome_id=ws.outcome,
+            expected_version=1,
+            changes=OutcomeChanges(title="Theirs"),
         )
     button(at, "Save outcome").click().run()
 
@@ -264,7 +273,11 @@ def test_a_stale_target_is_refused_with_the_input_kept(ws: Workspace) -> None:
     field(at.number_input, form, "target").set_value(2.8)
     with write_session(ws.engine) as session:
         writes.update_target(
-            session, actor=ADMIN, target_id=ws.target, expected_version=1, baseline=2.0
+            session,
+            actor=ADMIN,
+            target_id=ws.target,
+            expected_version=1,
+            changes=TargetChanges(baseline=2.0),
         )
 
     button(at, "Save target").click().run()
@@ -313,7 +326,11 @@ def test_a_stale_hypothesis_is_refused_with_the_input_kept(ws: Workspace) -> Non
     field(at.text_input, form, "because_text").set_value("buyers told us so")
     with write_session(ws.engine) as session:
         writes.update_hypothesis(
-            session, actor=ADMIN, hypothesis_id=ws.hypothesis, expected_version=1, window_days=14
+            session,
+            actor=ADMIN,
+            hypothesis_id=ws.hypothesis,
+            expected_version=1,
+            changes=HypothesisChanges(window_days=14),
         )
 
     button(at, "Save hypothesis").click().run()
@@ -350,7 +367,7 @@ def test_copying_takes_the_next_free_key_and_then_skips_what_is_already_there(
             actor=ADMIN,
             outcome_id=ws.outcome,
             expected_version=None,
-            title="Raise checkout conversion to 3% by 1 Jan",
+            changes=OutcomeChanges(title="Raise checkout conversion to 3% by 1 Jan"),
         )
         writes.create_outcome(
             session, actor=ADMIN, pi_id=ws.next_pi, team_id=ws.chk, key="CHK-1", title="Other"

@@ -38,7 +38,7 @@ from db.backup import BACKUP_FORMAT, backup, restore
 from db.engine import PROJECT_ROOT, is_sqlite, make_engine, read_session, write_session
 from db.models import AuditEvent, Base, Metric, Reading, Team
 from db.queries import load_pi_snapshot
-from db.readings_io import import_readings
+from db.readings import import_readings
 from db.workspace import import_workspace
 from db.writes import ReadingEntry, record_readings
 from tests.conftest import DEMO_TODAY, POSTGRES_URL

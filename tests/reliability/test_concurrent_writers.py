@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from core.access import Actor
+from core.changes import OutcomeChanges
 from core.errors import ConflictError
 from db.engine import make_engine, read_session, write_session
 from db.models import AuditEvent, Metric, Outcome, Reading, Team
@@ -154,7 +155,7 @@ def _edit(engine: Engine, actor: Actor, outcome_id: int, token: str, rng: random
                     actor=actor,
                     outcome_id=outcome_id,
                     expected_version=version,
-                    why=f"{why} {token}".strip(),
+                    changes=OutcomeChanges(why=f"{why} {token}".strip()),
                 )
             return conflicts
         except ConflictError:
@@ -191,7 +192,7 @@ def run_writer(plan: Plan, start: Barrier) -> None:
                     actor=actor,
                     outcome_id=first,
                     expected_version=version,
-                    why=f"{why} {token}".strip(),
+                    changes=OutcomeChanges(why=f"{why} {token}".strip()),
                 )
             account["stale_round"] = "landed"
             account["edits"].append([first, token])
@@ -403,10 +404,18 @@ def test_a_save_overtaken_between_its_read_and_its_write_is_a_conflict(
             assert session.get(Outcome, outcome_id) is not None  # read at version 1
             with write_session(engine) as overtaking:
                 update_outcome(
-                    overtaking, actor=other, outcome_id=outcome_id, expected_version=1, why="bob"
+                    overtaking,
+                    actor=other,
+                    outcome_id=outcome_id,
+                    expected_version=1,
+                    changes=OutcomeChanges(why="bob"),
                 )
             update_outcome(
-                session, actor=ADMIN, outcome_id=outcome_id, expected_version=1, why="mine"
+                session,
+                actor=ADMIN,
+                outcome_id=outcome_id,
+                expected_version=1,
+                changes=OutcomeChanges(why="mine"),
             )
         with read_session(engine) as session:
             outcome = session.get(Outcome, outcome_id)

@@ -28,7 +28,7 @@ from core.reading_files import ReadingRow
 from db.engine import PROJECT_ROOT, make_engine, read_session, write_session
 from db.migrate import upgrade
 from db.models import AuditEvent, Metric, Reading, Team, Train
-from db.readings_io import import_readings
+from db.readings import import_readings
 from tests.conftest import POSTGRES_URL, skip_or_fail
 
 pytestmark = pytest.mark.slow

@@ -31,9 +31,20 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from core.access import Actor
+from core.changes import (
+    Changes,
+    HypothesisChanges,
+    MetricChanges,
+    OutcomeChanges,
+    PIChanges,
+    ReleaseChanges,
+    TargetChanges,
+    TeamChanges,
+    TrainChanges,
+)
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.validate import is_record_id
-from db import iterations, users, writes
+from db import iterations, readings, users, writes
 from db.engine import make_engine, read_session, write_session
 from db.models import (
     PI,
@@ -162,7 +173,11 @@ def build_seed(engine: Engine) -> Seed:
         other_metric = writes.create_metric(s, actor=admin, team_id=other.id, name="Search success")
         old_metric = writes.create_metric(s, actor=admin, team_id=team.id, name="Old metric")
         writes.update_metric(
-            s, actor=admin, metric_id=old_metric.id, expected_version=None, archived=True
+            s,
+            actor=admin,
+            metric_id=old_metric.id,
+            expected_version=None,
+            changes=MetricChanges(archived=True),
         )
         release = writes.create_release(
             s, actor=admin, team_id=team.id, name="v2.3", date=DAY + dt.timedelta(days=15)
@@ -662,13 +677,21 @@ SPECS: dict[str, Spec] = {
     ),
     "update_iteration": Spec(
         iterations.update_iteration,
-        {"iteration_id": ref(*ITERATIONS), "expected_version": version()},
+        {
+            "iteration_id": ref(*ITERATIONS),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         changes={"name": text("IP", "I2"), "start_date": day(), "end_date": day()},
         record=(Iteration, "iteration_id"),
     ),
     "delete_iteration": Spec(
         iterations.delete_iteration,
-        {"iteration_id": ref(*ITERATIONS), "expected_version": version()},
+        {
+            "iteration_id": ref(*ITERATIONS),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         record=(Iteration, "iteration_id"),
     ),
     "create_iteration_goal": Spec(
@@ -696,15 +719,18 @@ SPECS: dict[str, Spec] = {
         record=(IterationGoal, "goal_id"),
         also_named=frozenset({"iteration_goal"}),
     ),
-    "create_train": Spec(writes.create_train, {"name": text("Mobile", "Payments", " Data ")}),
+    "create_train": Spec(
+        writes.create_train,
+        {"name": text("Mobile", "Payments", " Data "), "submission_key": submission_key()},
+    ),
     "update_train": Spec(
         writes.update_train,
         {
             "train_id": ref("train", "train2"),
             "expected_version": version(),
-            "name": text("Renamed", "Logistics", optional=True),
-            "archived": flag(),
+            "submission_key": submission_key(),
         },
+        changes={"name": text("Renamed", "Logistics"), "archived": flag()},
         record=(Train, "train_id"),
     ),
     "create_team": Spec(
@@ -714,11 +740,16 @@ SPECS: dict[str, Spec] = {
             "key": text("MOB", "chk", "SRC", "a-b_c"),
             "train_id": ref("train", "train2", none=True, optional=True),
             "active": flag(),
+            "submission_key": submission_key(),
         },
     ),
     "update_team": Spec(
         writes.update_team,
-        {"team_id": ref("team", "other_team"), "expected_version": version()},
+        {
+            "team_id": ref("team", "other_team"),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         changes={
             "name": text("Checkout 2", "Search"),
             "key": text("CHK2", "SRC"),
@@ -734,11 +765,16 @@ SPECS: dict[str, Spec] = {
             "start_date": day(),
             "end_date": day(),
             "train_id": ref("train", "train2", none=True, optional=True),
+            "submission_key": submission_key(),
         },
     ),
     "update_pi": Spec(
         writes.update_pi,
-        {"pi_id": ref("pi", "next_pi"), "expected_version": version()},
+        {
+            "pi_id": ref("pi", "next_pi"),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         changes={
             "name": text("PI 26.4b", "PI 27.1"),
             "train_id": ref("train", "train2", none=True),
@@ -758,6 +794,7 @@ SPECS: dict[str, Spec] = {
             "update_interval_days": whole(1, 366, optional=True),
             "decimals": whole(0, 6, optional=True),
             "leading": flag(),
+            "submission_key": submission_key(),
         },
     ),
     "update_metric": Spec(
@@ -765,6 +802,7 @@ SPECS: dict[str, Spec] = {
         {
             "metric_id": ref("metric", "metric2", "other_metric", "old_metric"),
             "expected_version": version(),
+            "submission_key": submission_key(),
         },
         changes={
             "name": text("Latency", "Page load"),
@@ -796,7 +834,11 @@ SPECS: dict[str, Spec] = {
     ),
     "update_release": Spec(
         writes.update_release,
-        {"release_id": ref("release", "other_release"), "expected_version": version()},
+        {
+            "release_id": ref("release", "other_release"),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         changes={
             "name": text("v2.3.1", "v2.3"),
             "date": day(),
@@ -837,6 +879,7 @@ SPECS: dict[str, Spec] = {
         {
             "outcome_id": ref("outcome", "train_outcome", "other_outcome"),
             "expected_version": version(),
+            "submission_key": submission_key(),
         },
         record=(Outcome, "outcome_id"),
         also_named=frozenset({"status"}),
@@ -847,6 +890,7 @@ SPECS: dict[str, Spec] = {
             "outcome_id": ref("outcome", "train_outcome", "other_outcome"),
             "actual_bv": whole(0, 10, none=True),
             "expected_version": version(),
+            "submission_key": submission_key(),
         },
         record=(Outcome, "outcome_id"),
     ),
@@ -859,11 +903,16 @@ SPECS: dict[str, Spec] = {
                 for name, param in TARGET_CHANGES.items()
                 if name != "archived"
             },
+            "submission_key": submission_key(),
         },
     ),
     "update_target": Spec(
         writes.update_target,
-        {"target_id": ref("target", "band_target"), "expected_version": version()},
+        {
+            "target_id": ref("target", "band_target"),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         changes=TARGET_CHANGES,
         record=(Target, "target_id"),
     ),
@@ -876,11 +925,16 @@ SPECS: dict[str, Spec] = {
                 for name, param in HYPOTHESIS_CHANGES.items()
                 if name not in ("learning", "decision", "archived")
             },
+            "submission_key": submission_key(),
         },
     ),
     "update_hypothesis": Spec(
         writes.update_hypothesis,
-        {"hypothesis_id": ref("hypothesis", "open_hypothesis"), "expected_version": version()},
+        {
+            "hypothesis_id": ref("hypothesis", "open_hypothesis"),
+            "expected_version": version(),
+            "submission_key": submission_key(),
+        },
         changes=HYPOTHESIS_CHANGES,
         record=(Hypothesis, "hypothesis_id"),
     ),
@@ -891,6 +945,7 @@ SPECS: dict[str, Spec] = {
             "expected_version": version(),
             "override": choice(("supported", "refuted", "inconclusive"), none=True),
             "reason": text("seen in interviews", blank_ok=True),
+            "submission_key": submission_key(),
         },
         record=(Hypothesis, "hypothesis_id"),
     ),
@@ -910,6 +965,7 @@ SPECS: dict[str, Spec] = {
             "from_pi_id": ref("pi", "next_pi"),
             "to_pi_id": ref("next_pi", "pi"),
             "team_id": ref("team", "other_team", none=True, optional=True),
+            "submission_key": submission_key(),
         },
     ),
     "record_readings": Spec(
@@ -934,6 +990,7 @@ SPECS: dict[str, Spec] = {
             "password": text(PASSWORD, "short", optional=True),
             "display_name": text("Nina", optional=True, blank_ok=True),
             "email": text("nina@example.com", "ada@example.com", "not-an-email", optional=True),
+            "submission_key": submission_key(),
         },
     ),
     "update_user": Spec(
@@ -945,11 +1002,16 @@ SPECS: dict[str, Spec] = {
             "display_name": text("Edna", optional=True, blank_ok=True),
             "email": text("e@example.com", "ada@example.com", "", optional=True, blank_ok=True),
             "active": Param(st.sampled_from((True, False, None)), BOOLS, optional=True),
+            "submission_key": submission_key(),
         },
     ),
     "set_password": Spec(
         users.set_password,
-        {"username": text("edna", "vera", "nobody"), "password": text(PASSWORD, "short")},
+        {
+            "username": text("edna", "vera", "nobody"),
+            "password": text(PASSWORD, "short"),
+            "submission_key": submission_key(),
+        },
     ),
 }
 
@@ -958,11 +1020,13 @@ def public_writes() -> set[str]:
     """Every public function of the write modules that acts for a user."""
     return {
         name
-        for module in (writes, users, iterations)
+        for module in (writes, users, iterations, readings)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__
         and not name.startswith("_")
         and "actor" in inspect.signature(function).parameters
+        # The file imports' paths, fuzzed through the parser in tests/db/test_readings*.
+        and name not in ("write_plan", "import_readings", "import_reading_file")
     }
 
 
@@ -977,10 +1041,14 @@ def test_every_argument_is_fuzzed(name: str) -> None:
     named = {
         p
         for p, info in parameters.items()
-        if p not in ("session", "actor") and info.kind is not inspect.Parameter.VAR_KEYWORD
+        if p not in ("session", "actor", "changes")
+        and info.kind is not inspect.Parameter.VAR_KEYWORD
     }
     assert set(spec.params) == named
-    takes_changes = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    # Changed fields come as keywords or as one change object (core/changes.py).
+    takes_changes = "changes" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
     assert (spec.changes is not None) == takes_changes
 
 
@@ -1065,6 +1133,29 @@ class Attempt:
     after: Snapshot
 
 
+CHANGE_TYPES: dict[str, type[Changes]] = {
+    "update_train": TrainChanges,
+    "update_team": TeamChanges,
+    "update_pi": PIChanges,
+    "update_metric": MetricChanges,
+    "update_release": ReleaseChanges,
+    "update_outcome": OutcomeChanges,
+    "update_target": TargetChanges,
+    "update_hypothesis": HypothesisChanges,
+}
+
+
+def typed_changes(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The update writes take their changed fields as one change object: the drawn
+    fields go into it (an unknown one is refused there, as a ValidationError)."""
+    kind = CHANGE_TYPES.get(name)
+    if kind is None:
+        return dict(kwargs)
+    fixed = {"expected_version", "submission_key", f"{name.removeprefix('update_')}_id"}
+    changes = {k: v for k, v in kwargs.items() if k not in fixed}
+    return {k: v for k, v in kwargs.items() if k in fixed} | {"changes": kind.of(changes)}
+
+
 def attempt(engine: Engine, seed: Seed, name: str, drawn: Mapping[str, Any]) -> Attempt:
     """Make the call in its own write transaction; return what it raised (one of the
     expected refusals) and the workspace before and after. Any other exception escapes
@@ -1079,7 +1170,7 @@ def attempt(engine: Engine, seed: Seed, name: str, drawn: Mapping[str, Any]) -> 
     try:
         try:
             with write_session(engine) as session:
-                spec.function(session, actor=actor, **kwargs)
+                spec.function(session, actor=actor, **typed_changes(name, kwargs))
         except (ValidationError, PermissionDenied, ConflictError, writes.DuplicateSubmission) as e:
             error = e
         after = fingerprint(engine)
