@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,20 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"OUTCOMES_REQUIRE_ALL=1 but {reason}")
     pytest.skip(reason)
+
+
+def hold_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """Make `dt.date.today()` return `day` for the rest of the test, everywhere in this
+    process (pages run by AppTest included). CPython's `date.today()` reads the clock
+    through `time.time`, so shifting that by a constant is enough: dates stay real `date`
+    objects (the write path checks the exact type), `datetime.now()` and timestamps keep
+    the real clock, and the shifted clock still ticks, so timeouts and elapsed times hold.
+    A helper rather than a library (freezegun swaps `datetime.date` for a subclass, which
+    the write path's exact type check refuses)."""
+    real_time = time.time
+    offset = dt.datetime.combine(day, dt.time(12)).timestamp() - real_time()
+    monkeypatch.setattr(time, "time", lambda: real_time() + offset)
+    assert dt.date.today() == day, "date.today() no longer reads time.time"
 
 
 def _backends() -> list[str]:

@@ -18,7 +18,9 @@ from core.errors import ValidationError
 from db.engine import make_engine, read_session, write_session
 from db.report import report_json, report_markdown, report_markdown_text
 from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
-from tests.db.pi_data import AS_OF, PI_NAME, build_small_pi
+from tests.workspace import SMALL_PI_AS_OF as AS_OF
+from tests.workspace import SMALL_PI_NAME as PI_NAME
+from tests.workspace import Builder, small_pi
 
 GOLDEN = Path(__file__).parent / "golden" / "report_demo.json"
 UPDATE_GOLDEN = os.environ.get("OUTCOMES_UPDATE_GOLDEN") == "1"
@@ -44,7 +46,7 @@ def postgres_engine(postgres_template: str) -> Iterator[Engine]:
 
 def small_report(engine: Engine, *, details: bool = False) -> dict:
     with write_session(engine) as session:
-        build_small_pi(session, teams=3, outcomes_per_team=3)
+        small_pi(Builder(session), teams=3, outcomes_per_team=3)
     with read_session(engine) as session:
         return report_json(session, pi_name=PI_NAME, as_of=AS_OF, details=details)
 
@@ -81,7 +83,7 @@ def test_report_of_an_unknown_pi_names_the_pi(engine: Engine) -> None:
 
 def test_markdown_report_reads_as_a_document(engine: Engine) -> None:
     with write_session(engine) as session:
-        build_small_pi(session)
+        small_pi(Builder(session))
     with read_session(engine) as session:
         text_ = report_markdown_text(session, pi_name=PI_NAME, as_of=AS_OF)
     assert text_.startswith(f"# Outcome report: {PI_NAME}\n")
