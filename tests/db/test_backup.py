@@ -324,21 +324,21 @@ def test_bad_json_backup_leaves_postgresql_untouched(engine: Engine, tmp_path: P
     assert _state(engine) == before
 
 
-def test_missing_file_is_refused(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_missing_file_is_refused(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
-        restore(sqlite_engine, tmp_path / "nowhere.db", actor=ADMIN)
+        restore(engine, tmp_path / "nowhere.db", actor=ADMIN)
 
 
 @pytest.mark.parametrize(
     "actor", [Actor.anonymous(), Actor("v", "viewer"), Actor("e", "editor", frozenset({1}))]
 )
-def test_only_an_admin_may_restore(sqlite_engine: Engine, tmp_path: Path, actor: Actor) -> None:
-    _fill(sqlite_engine, EXAMPLE)
-    path = backup(sqlite_engine, tmp_path / "saved.db").path
-    before = _state(sqlite_engine)
+def test_only_an_admin_may_restore(engine: Engine, tmp_path: Path, actor: Actor) -> None:
+    _fill(engine, EXAMPLE)
+    path = backup(engine, tmp_path / "saved.db").path
+    before = _state(engine)
     with pytest.raises(PermissionDenied):
-        restore(sqlite_engine, path, actor=actor)
-    assert _state(sqlite_engine) == before
+        restore(engine, path, actor=actor)
+    assert _state(engine) == before
 
 
 def test_backup_refuses_to_overwrite_the_database_itself(sqlite_engine: Engine) -> None:

@@ -136,11 +136,11 @@ def test_report_of_the_demo_matches_the_golden_copy(engine: Engine) -> None:
     assert checkout["predictability"] == {"planned_bv": 0, "actual_bv": 0, "percent": None}
 
 
-def test_whole_demo_report_as_of_each_day_never_fails(sqlite_engine: Engine) -> None:
+def test_whole_demo_report_as_of_each_day_never_fails(engine: Engine) -> None:
     """The rules hold on real-looking data on every day of the PI and after it."""
-    report = demo_report(sqlite_engine)
+    report = demo_report(engine)
     start = dt.date.fromisoformat("2026-09-14")
-    with read_session(sqlite_engine) as session:
+    with read_session(engine) as session:
         for day in range(0, 100, 9):
             as_of = start + dt.timedelta(days=day)
             again = report_json(session, pi_name=report["pi"], as_of=as_of)
