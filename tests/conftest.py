@@ -122,12 +122,23 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def sqlite_copy(template: Path, path: Path) -> Engine:
+    """An engine on a fresh copy of the migrated SQLite template at `path`."""
+    shutil.copy(template, path)
+    return make_engine(f"sqlite:///{path}")
+
+
 @pytest.fixture
-def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    """For tests that are about SQLite itself (pragmas, files, backups)."""
-    path = tmp_path / "outcomes.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+def sqlite_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    """For tests that are about SQLite itself (pragmas, files, backups). Every other
+    database test takes `engine` and runs on PostgreSQL too; so a test asking for this
+    one says why with `@pytest.mark.sqlite_only("...")`, or fails here."""
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker is None or not marker.args:
+        pytest.fail('sqlite_engine without @pytest.mark.sqlite_only("why"): use `engine`')
+    engine = sqlite_copy(sqlite_template, tmp_path / "outcomes.db")
     yield engine
     engine.dispose()
 

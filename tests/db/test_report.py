@@ -51,6 +51,7 @@ def small_report(engine: Engine, *, details: bool = False) -> dict:
         return report_json(session, pi_name=PI_NAME, as_of=AS_OF, details=details)
 
 
+@pytest.mark.sqlite_only("compares SQLite with PostgreSQL side by side")
 def test_report_is_identical_on_sqlite_and_postgresql(
     sqlite_engine: Engine, postgres_engine: Engine
 ) -> None:
