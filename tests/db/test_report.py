@@ -6,18 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from core.errors import ValidationError
 from db.engine import make_engine, read_session, write_session
 from db.report import report_json, report_markdown, report_markdown_text
-from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
+from tests.conftest import DEMO_TODAY, postgres_database
 from tests.workspace import SMALL_PI_AS_OF as AS_OF
 from tests.workspace import SMALL_PI_NAME as PI_NAME
 from tests.workspace import Builder, small_pi
@@ -30,18 +28,10 @@ UPDATE_GOLDEN = os.environ.get("OUTCOMES_UPDATE_GOLDEN") == "1"
 def postgres_engine(postgres_template: str) -> Iterator[Engine]:
     """A fresh migrated PostgreSQL database beside the SQLite one, for side-by-side
     comparisons in one test."""
-    if not POSTGRES_URL:
-        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_r_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("outcomes_r", template=postgres_template) as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def small_report(engine: Engine, *, details: bool = False) -> dict:

@@ -13,8 +13,8 @@ import inspect
 import math
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -26,9 +26,7 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
-from sqlalchemy import Engine, create_engine, delete, insert, select, update
-from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, insert, select, update
 
 from core.access import Actor
 from core.errors import ConflictError, PermissionDenied, ValidationError
@@ -50,7 +48,7 @@ from db.models import (
     Train,
 )
 from db.workspace import export_workspace, validate_workspace
-from tests.conftest import POSTGRES_URL, skip_or_fail
+from tests.conftest import postgres_database
 
 pytestmark = pytest.mark.slow
 
@@ -328,25 +326,20 @@ def seeded(
     """One seeded database per backend for the whole module (seeding per test would
     cost seconds each): every example puts back what it changed, so tests share it.
     argon2 runs with tiny costs: the same code path, milliseconds instead of 0.13 s."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("fuzz") / "outcomes.db"
-        shutil.copy(sqlite_template, path)
-        url, name = f"sqlite:///{path}", ""
-    else:
-        if not POSTGRES_URL:
-            skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-        name = f"outcomes_fuzz_{uuid.uuid4().hex[:10]}"
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as admin:
-            admin.execute(sql(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    with pytest.MonkeyPatch.context() as patch:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            path = tmp_path_factory.mktemp("fuzz") / "outcomes.db"
+            shutil.copy(sqlite_template, path)
+            url = f"sqlite:///{path}"
+        else:
+            url = stack.enter_context(
+                postgres_database("outcomes_fuzz", template=postgres_template)
+            )
+        engine = make_engine(url)
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
         patch.setattr(users, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         yield build_seed(engine)
-    engine.dispose()
-    if name:
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as admin:
-            admin.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 # --- values: valid-ish ones from the seed, and hostile ones --------------------------
