@@ -7,8 +7,10 @@ import datetime as dt
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,20 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"OUTCOMES_REQUIRE_ALL=1 but {reason}")
     pytest.skip(reason)
+
+
+def hold_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """Make `dt.date.today()` return `day` for the rest of the test, everywhere in this
+    process (pages run by AppTest included). CPython's `date.today()` reads the clock
+    through `time.time`, so shifting that by a constant is enough: dates stay real `date`
+    objects (the write path checks the exact type), `datetime.now()` and timestamps keep
+    the real clock, and the shifted clock still ticks, so timeouts and elapsed times hold.
+    A helper rather than a library (freezegun swaps `datetime.date` for a subclass, which
+    the write path's exact type check refuses)."""
+    real_time = time.time
+    offset = dt.datetime.combine(day, dt.time(12)).timestamp() - real_time()
+    monkeypatch.setattr(time, "time", lambda: real_time() + offset)
+    assert dt.date.today() == day, "date.today() no longer reads time.time"
 
 
 def _backends() -> list[str]:
@@ -58,24 +74,42 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def postgres_url(name: str) -> str:
+    """The URL of database `name` on the test PostgreSQL server."""
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def postgres_database(prefix: str, *, template: str = "") -> Iterator[str]:
+    """A new database on the test PostgreSQL server, empty or a copy of `template`; its
+    URL, and it is dropped afterwards (connections still open are ended). Skips (or fails
+    under OUTCOMES_REQUIRE_ALL) without a server."""
+    if not POSTGRES_URL:
+        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield postgres_url(name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated template database; each test gets `CREATE DATABASE ... TEMPLATE` of it."""
     if not POSTGRES_URL:
         yield ""
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_tpl_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("outcomes_tpl") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield make_url(url).database or ""
 
 
 @pytest.fixture(params=_backends())
@@ -88,16 +122,8 @@ def database_url(
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    if not POSTGRES_URL:
-        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_t_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("outcomes_t", template=postgres_template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -107,12 +133,23 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def sqlite_copy(template: Path, path: Path) -> Engine:
+    """An engine on a fresh copy of the migrated SQLite template at `path`."""
+    shutil.copy(template, path)
+    return make_engine(f"sqlite:///{path}")
+
+
 @pytest.fixture
-def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    """For tests that are about SQLite itself (pragmas, files, backups)."""
-    path = tmp_path / "outcomes.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+def sqlite_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    """For tests that are about SQLite itself (pragmas, files, backups). Every other
+    database test takes `engine` and runs on PostgreSQL too; so a test asking for this
+    one says why with `@pytest.mark.sqlite_only("...")`, or fails here."""
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker is None or not marker.args:
+        pytest.fail('sqlite_engine without @pytest.mark.sqlite_only("why"): use `engine`')
+    engine = sqlite_copy(sqlite_template, tmp_path / "outcomes.db")
     yield engine
     engine.dispose()
 

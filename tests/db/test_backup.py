@@ -28,6 +28,7 @@ from db.engine import make_engine, read_session, write_session
 from db.models import AuditEvent, Metric, Reading, Team
 from db.users import authenticate, create_user
 from db.workspace import export_workspace, import_workspace
+from tests.conftest import sqlite_copy
 from tests.db.test_workspace import EXAMPLE, FULL
 
 ADMIN = Actor.system("test-admin")
@@ -42,9 +43,7 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def other_sqlite(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A second fresh SQLite database beside the test's own."""
-    path = tmp_path / "other.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = sqlite_copy(sqlite_template, tmp_path / "other.db")
     yield engine
     engine.dispose()
 
@@ -136,6 +135,7 @@ def test_a_sqlite_backup_restores_into_either_database(
     assert _signs_in(engine)
 
 
+@pytest.mark.sqlite_only("the copy kept aside is the replaced SQLite file")
 def test_restore_keeps_a_copy_of_the_replaced_sqlite_database(
     sqlite_engine: Engine, other_sqlite: Engine, tmp_path: Path
 ) -> None:
@@ -184,6 +184,7 @@ def _consistent(engine: Engine) -> tuple[int, int]:
     return readings, events
 
 
+@pytest.mark.sqlite_only("SQLite's online backup API while a writer holds the file")
 def test_backup_while_another_thread_writes_restores_consistently(
     sqlite_engine: Engine, other_sqlite: Engine, tmp_path: Path
 ) -> None:
@@ -290,7 +291,7 @@ BAD_SOURCES: list[tuple[str, Callable[[Path, Path], None], str]] = [
     ("make", "says"), [pytest.param(m, s, id=name) for name, m, s in BAD_SOURCES]
 )
 def test_damaged_or_foreign_file_is_refused_and_nothing_changes(
-    sqlite_engine: Engine,
+    engine: Engine,
     other_sqlite: Engine,
     tmp_path: Path,
     make: Callable[[Path, Path], None],
@@ -298,17 +299,17 @@ def test_damaged_or_foreign_file_is_refused_and_nothing_changes(
 ) -> None:
     _fill(other_sqlite)
     good = backup(other_sqlite, tmp_path / "good.db").path
-    _fill(sqlite_engine, EXAMPLE)
-    before = _state(sqlite_engine)
+    _fill(engine, EXAMPLE)
+    before = _state(engine)
     source = tmp_path / "suspect.db"
     make(source, good)
 
     with pytest.raises(ValidationError) as raised:
-        restore(sqlite_engine, source, actor=ADMIN)
+        restore(engine, source, actor=ADMIN)
 
     assert says in str(raised.value)
-    assert _state(sqlite_engine) == before
-    assert _signs_in(sqlite_engine)
+    assert _state(engine) == before
+    assert _signs_in(engine)
 
 
 def test_bad_json_backup_leaves_postgresql_untouched(engine: Engine, tmp_path: Path) -> None:
@@ -324,23 +325,24 @@ def test_bad_json_backup_leaves_postgresql_untouched(engine: Engine, tmp_path: P
     assert _state(engine) == before
 
 
-def test_missing_file_is_refused(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_missing_file_is_refused(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
-        restore(sqlite_engine, tmp_path / "nowhere.db", actor=ADMIN)
+        restore(engine, tmp_path / "nowhere.db", actor=ADMIN)
 
 
 @pytest.mark.parametrize(
     "actor", [Actor.anonymous(), Actor("v", "viewer"), Actor("e", "editor", frozenset({1}))]
 )
-def test_only_an_admin_may_restore(sqlite_engine: Engine, tmp_path: Path, actor: Actor) -> None:
-    _fill(sqlite_engine, EXAMPLE)
-    path = backup(sqlite_engine, tmp_path / "saved.db").path
-    before = _state(sqlite_engine)
+def test_only_an_admin_may_restore(engine: Engine, tmp_path: Path, actor: Actor) -> None:
+    _fill(engine, EXAMPLE)
+    path = backup(engine, tmp_path / "saved.db").path
+    before = _state(engine)
     with pytest.raises(PermissionDenied):
-        restore(sqlite_engine, path, actor=actor)
-    assert _state(sqlite_engine) == before
+        restore(engine, path, actor=actor)
+    assert _state(engine) == before
 
 
+@pytest.mark.sqlite_only("the live database is a file only on SQLite")
 def test_backup_refuses_to_overwrite_the_database_itself(sqlite_engine: Engine) -> None:
     live = Path(sqlite_engine.url.database or "")
     size = live.stat().st_size
@@ -349,6 +351,7 @@ def test_backup_refuses_to_overwrite_the_database_itself(sqlite_engine: Engine) 
     assert live.stat().st_size == size
 
 
+@pytest.mark.sqlite_only("a backup of SQLite is a SQLite file (PostgreSQL writes JSON)")
 def test_backup_replaces_an_existing_file_whole(sqlite_engine: Engine, tmp_path: Path) -> None:
     _fill(sqlite_engine, EXAMPLE)
     target = tmp_path / "saved.db"

@@ -17,6 +17,7 @@ from db import iterations, writes
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Iteration, IterationGoal
 from db.writes import DuplicateSubmission
+from tests.workspace import Builder, checkout_and_search
 
 START = dt.date(2026, 10, 5)  # a Monday; the PI runs 75 days (PRODUCT.md's PI 26.4)
 END = dt.date(2026, 12, 18)
@@ -38,20 +39,13 @@ class Workspace:
 @pytest.fixture
 def ws(engine: Engine, admin: Actor) -> Workspace:
     with write_session(engine) as s:
-        train = writes.create_train(s, actor=admin, name="Payments")
-        team = writes.create_team(s, actor=admin, name="Checkout", key="CHK", train_id=train.id)
-        other = writes.create_team(s, actor=admin, name="Search", key="SRC", train_id=train.id)
-        pi = writes.create_pi(
-            s, actor=admin, name="PI 26.4", train_id=train.id, start_date=START, end_date=END
-        )
-        metric = writes.create_metric(s, actor=admin, team_id=team.id, name="Conversion")
-        other_metric = writes.create_metric(s, actor=admin, team_id=other.id, name="Clicks")
-        outcome = writes.create_outcome(
-            s, actor=admin, pi_id=pi.id, team_id=team.id, key="CHK-1", title="More buyers"
-        )
-        other_outcome = writes.create_outcome(
-            s, actor=admin, pi_id=pi.id, team_id=other.id, key="SRC-1", title="Find faster"
-        )
+        b = Builder(s, actor=admin)
+        train, team, other = checkout_and_search(b)
+        pi = b.pi("PI 26.4", START, END, train=train)
+        metric = b.metric(team, "Conversion")
+        other_metric = b.metric(other, "Clicks")
+        outcome = b.outcome(pi, team, "CHK-1", "More buyers")
+        other_outcome = b.outcome(pi, other, "SRC-1", "Find faster")
         ids = tuple(i.id for i in writes._pi_iterations(s, pi_id=pi.id))
         return Workspace(
             pi.id,

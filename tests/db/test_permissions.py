@@ -31,6 +31,7 @@ from core.errors import PermissionDenied
 from db import digest, iterations, sources, tokens, writes
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Base
+from tests.workspace import Builder, checkout_and_search
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROLES = ("anonymous", "viewer", "editor, other team", "editor, own team", "admin")
@@ -76,57 +77,21 @@ class Ids:
 def build(engine: Engine) -> Ids:
     admin = Actor.system("setup")
     with write_session(engine) as s:
-        train = writes.create_train(s, actor=admin, name="Payments")
-        team = writes.create_team(s, actor=admin, name="Checkout", key="CHK", train_id=train.id)
-        other = writes.create_team(s, actor=admin, name="Search", key="SRC", train_id=train.id)
-        pi = writes.create_pi(
-            s,
-            actor=admin,
-            name="PI 1",
-            train_id=train.id,
-            start_date=DAY,
-            end_date=DAY + dt.timedelta(days=70),
+        b = Builder(s, actor=admin)
+        train, team, other = checkout_and_search(b)
+        pi = b.pi("PI 1", DAY, DAY + dt.timedelta(days=70), train=train)
+        next_pi = b.pi(
+            "PI 2", DAY + dt.timedelta(days=71), DAY + dt.timedelta(days=140), train=train
         )
-        next_pi = writes.create_pi(
-            s,
-            actor=admin,
-            name="PI 2",
-            train_id=train.id,
-            start_date=DAY + dt.timedelta(days=71),
-            end_date=DAY + dt.timedelta(days=140),
+        metric = b.metric(team, "Conversion", unit="%")
+        release = b.release(team, "v1", DAY)
+        train_outcome = b.outcome(pi, None, "T-1", "Grow")
+        outcome = b.outcome(pi, team, "CHK-1", "Raise conversion", status="active")
+        target = b.target(outcome, metric, baseline=2.0, target=3.0, baseline_date=DAY)
+        hypothesis = b.hypothesis(
+            outcome, metric, if_text="we add one-click pay", expect_text="more finish"
         )
-        metric = writes.create_metric(s, actor=admin, team_id=team.id, name="Conversion", unit="%")
-        release = writes.create_release(s, actor=admin, team_id=team.id, name="v1", date=DAY)
-        train_outcome = writes.create_outcome(
-            s, actor=admin, pi_id=pi.id, team_id=None, key="T-1", title="Grow"
-        )
-        outcome = writes.create_outcome(
-            s,
-            actor=admin,
-            pi_id=pi.id,
-            team_id=team.id,
-            key="CHK-1",
-            title="Raise conversion",
-            status="active",
-        )
-        target = writes.add_target(
-            s,
-            actor=admin,
-            outcome_id=outcome.id,
-            metric_id=metric.id,
-            baseline=2.0,
-            target=3.0,
-            baseline_date=DAY,
-        )
-        hypothesis = writes.add_hypothesis(
-            s,
-            actor=admin,
-            outcome_id=outcome.id,
-            metric_id=metric.id,
-            if_text="we add one-click pay",
-            expect_text="more finish",
-        )
-        writes.record_readings(s, actor=admin, entries=[writes.ReadingEntry(metric.id, DAY, 2.0)])
+        b.readings(metric, {DAY: 2.0}, source="form")
         reading_id = s.execute(select(func.max(writes.Reading.id))).scalar_one()
         first, second = writes._pi_iterations(s, pi_id=pi.id)[:2]
         goal = iterations.create_iteration_goal(

@@ -25,7 +25,12 @@ from db.queries import (
     stale_metrics,
     team_by_key,
 )
-from tests.db.pi_data import AS_OF, PI_END, PI_NAME, PI_START, add_team, build_small_pi
+from tests import workspace
+from tests.workspace import SMALL_PI_AS_OF as AS_OF
+from tests.workspace import SMALL_PI_END as PI_END
+from tests.workspace import SMALL_PI_NAME as PI_NAME
+from tests.workspace import SMALL_PI_START as PI_START
+from tests.workspace import Builder
 
 D = dt.date
 
@@ -33,7 +38,7 @@ D = dt.date
 @pytest.fixture
 def small_pi(engine: Engine) -> Engine:
     with write_session(engine) as session:
-        build_small_pi(session)
+        workspace.small_pi(Builder(session))
     return engine
 
 
@@ -168,12 +173,12 @@ def test_snapshot_statement_count_does_not_grow_with_outcomes_and_targets(
     engine: Engine,
 ) -> None:
     with write_session(engine) as session:
-        build_small_pi(session, teams=1, outcomes_per_team=1)
+        workspace.small_pi(Builder(session), teams=1, outcomes_per_team=1)
     small = snapshot_statements(engine)
     with write_session(engine) as session:
         pi = session.scalar(select(PI).where(PI.name == PI_NAME))
         for index in range(1, 5):  # four more teams with six outcomes each
-            add_team(session, train_id=pi.train_id, pi_id=pi.id, index=index, outcomes_per_team=6)
+            workspace.small_pi_team(Builder(session), pi, index=index, outcomes_per_team=6)
     with read_session(engine) as session:
         grown = load_pi_snapshot(session, pi_name=PI_NAME, as_of=AS_OF)
     assert len(grown.outcomes) == 1 + 1 + 4 * 6 and len(grown.teams) == 5

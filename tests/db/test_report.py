@@ -6,19 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from core.errors import ValidationError
 from db.engine import make_engine, read_session, write_session
 from db.report import report_json, report_markdown, report_markdown_text
-from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
-from tests.db.pi_data import AS_OF, PI_NAME, build_small_pi
+from tests.conftest import DEMO_TODAY, postgres_database
+from tests.workspace import SMALL_PI_AS_OF as AS_OF
+from tests.workspace import SMALL_PI_NAME as PI_NAME
+from tests.workspace import Builder, small_pi
 
 GOLDEN = Path(__file__).parent / "golden" / "report_demo.json"
 UPDATE_GOLDEN = os.environ.get("OUTCOMES_UPDATE_GOLDEN") == "1"
@@ -28,27 +28,20 @@ UPDATE_GOLDEN = os.environ.get("OUTCOMES_UPDATE_GOLDEN") == "1"
 def postgres_engine(postgres_template: str) -> Iterator[Engine]:
     """A fresh migrated PostgreSQL database beside the SQLite one, for side-by-side
     comparisons in one test."""
-    if not POSTGRES_URL:
-        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_r_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("outcomes_r", template=postgres_template) as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def small_report(engine: Engine, *, details: bool = False) -> dict:
     with write_session(engine) as session:
-        build_small_pi(session, teams=3, outcomes_per_team=3)
+        small_pi(Builder(session), teams=3, outcomes_per_team=3)
     with read_session(engine) as session:
         return report_json(session, pi_name=PI_NAME, as_of=AS_OF, details=details)
 
 
+@pytest.mark.sqlite_only("compares SQLite with PostgreSQL side by side")
 def test_report_is_identical_on_sqlite_and_postgresql(
     sqlite_engine: Engine, postgres_engine: Engine
 ) -> None:
@@ -81,7 +74,7 @@ def test_report_of_an_unknown_pi_names_the_pi(engine: Engine) -> None:
 
 def test_markdown_report_reads_as_a_document(engine: Engine) -> None:
     with write_session(engine) as session:
-        build_small_pi(session)
+        small_pi(Builder(session))
     with read_session(engine) as session:
         text_ = report_markdown_text(session, pi_name=PI_NAME, as_of=AS_OF)
     assert text_.startswith(f"# Outcome report: {PI_NAME}\n")
@@ -134,11 +127,11 @@ def test_report_of_the_demo_matches_the_golden_copy(engine: Engine) -> None:
     assert checkout["predictability"] == {"planned_bv": 0, "actual_bv": 0, "percent": None}
 
 
-def test_whole_demo_report_as_of_each_day_never_fails(sqlite_engine: Engine) -> None:
+def test_whole_demo_report_as_of_each_day_never_fails(engine: Engine) -> None:
     """The rules hold on real-looking data on every day of the PI and after it."""
-    report = demo_report(sqlite_engine)
+    report = demo_report(engine)
     start = dt.date.fromisoformat("2026-09-14")
-    with read_session(sqlite_engine) as session:
+    with read_session(engine) as session:
         for day in range(0, 100, 9):
             as_of = start + dt.timedelta(days=day)
             again = report_json(session, pi_name=report["pi"], as_of=as_of)

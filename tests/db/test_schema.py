@@ -109,6 +109,7 @@ def test_outcome_key_unique_within_pi(engine: Engine) -> None:
     _insert_fails(engine, Outcome(pi_id=pi_id, team_id=team_id, key="CHK-1", title="B"))
 
 
+@pytest.mark.sqlite_only("the pragmas are SQLite settings")
 def test_sqlite_pragmas_in_effect(sqlite_engine: Engine) -> None:
     with write_session(sqlite_engine) as session:
         pragmas = {
@@ -123,6 +124,7 @@ def test_sqlite_pragmas_in_effect(sqlite_engine: Engine) -> None:
     }
 
 
+@pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue")
 def test_write_session_takes_the_write_lock_up_front(sqlite_engine: Engine) -> None:
     # A second BEGIN IMMEDIATE must wait while a writer holds the lock: prove the first
     # one holds it by asking SQLite directly with a zero timeout.
@@ -137,6 +139,7 @@ def test_write_session_takes_the_write_lock_up_front(sqlite_engine: Engine) -> N
         other.close()
 
 
+@pytest.mark.sqlite_only("WAL readers beside SQLite's one writer")
 def test_read_session_does_not_block_writers(sqlite_engine: Engine) -> None:
     import sqlite3
 

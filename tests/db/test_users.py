@@ -60,16 +60,16 @@ def _seconds(n: float) -> dt.datetime:
 
 
 def test_password_is_stored_as_an_argon2_hash(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(users, "hasher", PasswordHasher())  # the real parameters
-    _create(sqlite_engine)
+    _create(engine)
 
-    with read_session(sqlite_engine) as session:
+    with read_session(engine) as session:
         stored = session.scalars(select(User.password_hash)).one()
     assert stored is not None and stored.startswith("$argon2id$")
     assert PASSWORD not in stored
-    assert _sign_in(sqlite_engine, PASSWORD, T0).ok
+    assert _sign_in(engine, PASSWORD, T0).ok
 
 
 def test_right_password_signs_in_as_the_accounts_actor(
@@ -94,10 +94,10 @@ def test_right_password_signs_in_as_the_accounts_actor(
     [("ana", "wrong password"), ("nobody", PASSWORD), ("nobody", "wrong password"), ("", "")],
 )
 def test_unknown_user_and_wrong_password_get_the_same_message(
-    sqlite_engine: Engine, username: str, password: str
+    engine: Engine, username: str, password: str
 ) -> None:
-    _create(sqlite_engine)
-    result = _sign_in(sqlite_engine, password, T0, username=username)
+    _create(engine)
+    result = _sign_in(engine, password, T0, username=username)
     assert result == AuthResult(False, None, WRONG_CREDENTIALS)
 
 
@@ -123,37 +123,37 @@ def test_right_password_is_refused_during_the_lock_and_accepted_after(engine: En
     assert after.ok
 
 
-def test_each_further_lockout_doubles(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
+def test_each_further_lockout_doubles(engine: Engine) -> None:
+    _create(engine)
     at = T0
     locks = []
     for _ in range(4):
         for _ in range(5):
-            result = _sign_in(sqlite_engine, "guess", at)
+            result = _sign_in(engine, "guess", at)
         locks.append(result.message)
         at += dt.timedelta(days=1)  # wait the lock out
 
     assert locks == [f"Too many attempts: try again in {s} s" for s in (60, 120, 240, 480)]
 
 
-def test_a_successful_sign_in_resets_the_doubling(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
+def test_a_successful_sign_in_resets_the_doubling(engine: Engine) -> None:
+    _create(engine)
     for _ in range(5):
-        _sign_in(sqlite_engine, "guess", T0)
-    assert _sign_in(sqlite_engine, PASSWORD, _seconds(61)).ok
+        _sign_in(engine, "guess", T0)
+    assert _sign_in(engine, PASSWORD, _seconds(61)).ok
 
     for _ in range(4):
-        assert _sign_in(sqlite_engine, "guess", _seconds(62)).message == WRONG_CREDENTIALS
-    assert _sign_in(sqlite_engine, "guess", _seconds(62)).message.endswith("in 60 s")
+        assert _sign_in(engine, "guess", _seconds(62)).message == WRONG_CREDENTIALS
+    assert _sign_in(engine, "guess", _seconds(62)).message.endswith("in 60 s")
 
 
-def test_failures_of_one_account_do_not_lock_another(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
-    _create(sqlite_engine, "ben")
+def test_failures_of_one_account_do_not_lock_another(engine: Engine) -> None:
+    _create(engine)
+    _create(engine, "ben")
     for _ in range(5):
-        _sign_in(sqlite_engine, "guess", T0)
+        _sign_in(engine, "guess", T0)
 
-    assert _sign_in(sqlite_engine, PASSWORD, T0, username="ben").ok
+    assert _sign_in(engine, PASSWORD, T0, username="ben").ok
 
 
 def test_a_lock_is_audited(engine: Engine) -> None:
@@ -167,12 +167,12 @@ def test_a_lock_is_audited(engine: Engine) -> None:
     assert "locked for 60 s" in events[1].summary
 
 
-def test_timezone_aware_now_is_understood(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
+def test_timezone_aware_now_is_understood(engine: Engine) -> None:
+    _create(engine)
     for _ in range(5):
-        _sign_in(sqlite_engine, "guess", T0)
+        _sign_in(engine, "guess", T0)
     aware = (T0 + dt.timedelta(seconds=30)).replace(tzinfo=dt.UTC)
-    assert _sign_in(sqlite_engine, PASSWORD, aware).message.endswith("in 30 s")
+    assert _sign_in(engine, PASSWORD, aware).message.endswith("in 30 s")
 
 
 def test_no_clear_password_in_the_tables(engine: Engine, teams: dict[str, int]) -> None:
@@ -200,12 +200,12 @@ def _dump(engine: Engine, table: str) -> str:
         )
 
 
-def test_inactive_account_cannot_sign_in(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
-    _create(sqlite_engine, "root", role="admin")
-    with write_session(sqlite_engine) as session:
+def test_inactive_account_cannot_sign_in(engine: Engine) -> None:
+    _create(engine)
+    _create(engine, "root", role="admin")
+    with write_session(engine) as session:
         update_user(session, actor=Actor.system("t"), username="ana", active=False)
-    assert _sign_in(sqlite_engine, PASSWORD, T0).message == WRONG_CREDENTIALS
+    assert _sign_in(engine, PASSWORD, T0).message == WRONG_CREDENTIALS
 
 
 @pytest.mark.parametrize(
@@ -223,14 +223,14 @@ def test_inactive_account_cannot_sign_in(sqlite_engine: Engine) -> None:
     ],
 )
 def test_bad_account_is_refused_whole(
-    sqlite_engine: Engine, fields: dict[str, object], wheres: set[str]
+    engine: Engine, fields: dict[str, object], wheres: set[str]
 ) -> None:
-    _create(sqlite_engine, email="ana@example.com")
+    _create(engine, email="ana@example.com")
     values = {"username": "ben", **fields}
     with pytest.raises(ValidationError) as raised:
-        _create(sqlite_engine, **values)  # type: ignore[arg-type]
+        _create(engine, **values)  # type: ignore[arg-type]
     assert raised.value.fields() == wheres
-    with read_session(sqlite_engine) as session:
+    with read_session(engine) as session:
         assert len(session.scalars(select(User)).all()) == 1
 
 
@@ -239,57 +239,57 @@ def test_bad_account_is_refused_whole(
     [Actor.anonymous(), Actor("v", "viewer"), Actor("e", "editor", frozenset({1}))],
     ids=["anonymous", "viewer", "editor"],
 )
-def test_only_an_admin_creates_or_changes_accounts(sqlite_engine: Engine, actor: Actor) -> None:
-    _create(sqlite_engine)
-    with pytest.raises(PermissionDenied), write_session(sqlite_engine) as session:
+def test_only_an_admin_creates_or_changes_accounts(engine: Engine, actor: Actor) -> None:
+    _create(engine)
+    with pytest.raises(PermissionDenied), write_session(engine) as session:
         create_user(session, actor=actor, username="mallory", role="admin", password=PASSWORD)
-    with pytest.raises(PermissionDenied), write_session(sqlite_engine) as session:
+    with pytest.raises(PermissionDenied), write_session(engine) as session:
         update_user(session, actor=actor, username="ana", role="admin")
-    with read_session(sqlite_engine) as session:
+    with read_session(engine) as session:
         assert [(u.username, u.role) for u in list_users(session)] == [("ana", "editor")]
 
 
-def test_a_user_may_set_their_own_password_but_not_anothers(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
-    _create(sqlite_engine, "ben")
+def test_a_user_may_set_their_own_password_but_not_anothers(engine: Engine) -> None:
+    _create(engine)
+    _create(engine, "ben")
     ana = Actor("ana", "editor")
-    with write_session(sqlite_engine) as session:
+    with write_session(engine) as session:
         set_password(session, actor=ana, username="ana", password="a new password")
-    with pytest.raises(PermissionDenied), write_session(sqlite_engine) as session:
+    with pytest.raises(PermissionDenied), write_session(engine) as session:
         set_password(session, actor=ana, username="ben", password="a new password")
-    assert _sign_in(sqlite_engine, "a new password", T0).ok
-    assert _sign_in(sqlite_engine, PASSWORD, T0, username="ben").ok
+    assert _sign_in(engine, "a new password", T0).ok
+    assert _sign_in(engine, PASSWORD, T0, username="ben").ok
 
 
-def test_setting_a_password_lifts_a_lock(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine)
+def test_setting_a_password_lifts_a_lock(engine: Engine) -> None:
+    _create(engine)
     for _ in range(5):
-        _sign_in(sqlite_engine, "guess", T0)
-    with write_session(sqlite_engine) as session:
+        _sign_in(engine, "guess", T0)
+    with write_session(engine) as session:
         set_password(session, actor=Actor.system("t"), username="ana", password="fresh start 1")
-    assert _sign_in(sqlite_engine, "fresh start 1", _seconds(1)).ok
+    assert _sign_in(engine, "fresh start 1", _seconds(1)).ok
 
 
-def test_the_last_active_admin_stays_one(sqlite_engine: Engine) -> None:
-    _create(sqlite_engine, "root", role="admin")
+def test_the_last_active_admin_stays_one(engine: Engine) -> None:
+    _create(engine, "root", role="admin")
     for change in ({"role": "viewer"}, {"active": False}):
-        with pytest.raises(ValidationError), write_session(sqlite_engine) as session:
+        with pytest.raises(ValidationError), write_session(engine) as session:
             update_user(session, actor=Actor.system("t"), username="root", **change)  # type: ignore[arg-type]
-    _create(sqlite_engine, "second", role="admin")
-    with write_session(sqlite_engine) as session:
+    _create(engine, "second", role="admin")
+    with write_session(engine) as session:
         update_user(session, actor=Actor.system("t"), username="root", role="viewer")
-    with read_session(sqlite_engine) as session:
+    with read_session(engine) as session:
         assert admin_exists(session)
 
 
-def test_admin_exists_only_with_an_active_admin(sqlite_engine: Engine) -> None:
-    with read_session(sqlite_engine) as session:
+def test_admin_exists_only_with_an_active_admin(engine: Engine) -> None:
+    with read_session(engine) as session:
         assert not admin_exists(session)
-    _create(sqlite_engine, "ana", role="editor")
-    with read_session(sqlite_engine) as session:
+    _create(engine, "ana", role="editor")
+    with read_session(engine) as session:
         assert not admin_exists(session)
-    _create(sqlite_engine, "root", role="admin")
-    with read_session(sqlite_engine) as session:
+    _create(engine, "root", role="admin")
+    with read_session(engine) as session:
         assert admin_exists(session)
 
 

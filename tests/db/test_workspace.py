@@ -478,7 +478,7 @@ def test_demo_export_import_export_is_identical(engine: Engine) -> None:
     assert json.dumps(_export(engine)) == json.dumps(first)
 
 
-def test_absent_optional_fields_take_their_defaults(sqlite_engine: Engine) -> None:
+def test_absent_optional_fields_take_their_defaults(engine: Engine) -> None:
     document = {
         "format": "outcome-board/1",
         "teams": [{"name": "Checkout", "key": "chk"}],
@@ -499,8 +499,8 @@ def test_absent_optional_fields_take_their_defaults(sqlite_engine: Engine) -> No
         ],
     }
 
-    _import(sqlite_engine, document)
-    exported = _export(sqlite_engine)
+    _import(engine, document)
+    exported = _export(engine)
 
     assert exported["trains"] == []
     assert exported["teams"] == [{"name": "Checkout", "key": "CHK", "train": None, "active": True}]
@@ -698,19 +698,19 @@ BAD_DOCUMENTS = [
     [pytest.param(m, w, id=name) for name, m, w in BAD_DOCUMENTS],
 )
 def test_bad_document_writes_nothing_and_names_the_record(
-    sqlite_engine: Engine, mutate: Callable[[dict[str, Any]], None], wheres: set[str]
+    engine: Engine, mutate: Callable[[dict[str, Any]], None], wheres: set[str]
 ) -> None:
     # Validation reads the document and the stored names only, the same on both
     # databases; test_every_bad_record_is_listed_at_once runs on PostgreSQL as well.
     document = copy.deepcopy(EXAMPLE)
     mutate(document)
-    before = _row_counts(sqlite_engine)
+    before = _row_counts(engine)
 
     with pytest.raises(ValidationError) as raised:
-        _import(sqlite_engine, document)
+        _import(engine, document)
 
     assert raised.value.fields() == wheres
-    assert _row_counts(sqlite_engine) == before
+    assert _row_counts(engine) == before
 
 
 def test_every_bad_record_is_listed_at_once(engine: Engine) -> None:
@@ -743,9 +743,9 @@ def test_a_bad_record_does_not_cascade_into_its_references(engine: Engine) -> No
     assert raised.value.fields() == {f"{OUTCOME}.title"}
 
 
-def test_document_must_be_an_object(sqlite_engine: Engine) -> None:
+def test_document_must_be_an_object(engine: Engine) -> None:
     with pytest.raises(ValidationError) as raised:
-        _import(sqlite_engine, [EXAMPLE])
+        _import(engine, [EXAMPLE])
     assert raised.value.fields() == {"document"}
 
 
@@ -761,10 +761,10 @@ def test_document_must_be_an_object(sqlite_engine: Engine) -> None:
     ],
     ids=["anonymous", "viewer", "editor"],
 )
-def test_only_an_admin_may_import(sqlite_engine: Engine, actor: Actor) -> None:
+def test_only_an_admin_may_import(engine: Engine, actor: Actor) -> None:
     with pytest.raises(PermissionDenied):
-        _import(sqlite_engine, copy.deepcopy(EXAMPLE), actor=actor)
-    assert _row_counts(sqlite_engine)["teams"] == 0
+        _import(engine, copy.deepcopy(EXAMPLE), actor=actor)
+    assert _row_counts(engine)["teams"] == 0
 
 
 def test_import_writes_one_audit_event(engine: Engine) -> None:
@@ -834,18 +834,18 @@ def test_merge_updates_by_natural_key_and_audits_overwritten_readings(engine: En
     assert json.loads(event.before or "{}")["readings_replaced"][0]["value"] == 2.1
 
 
-def test_team_key_taken_by_another_stored_team_is_refused(sqlite_engine: Engine) -> None:
-    _import(sqlite_engine, copy.deepcopy(EXAMPLE))
+def test_team_key_taken_by_another_stored_team_is_refused(engine: Engine) -> None:
+    _import(engine, copy.deepcopy(EXAMPLE))
     document = {"format": "outcome-board/1", "teams": [{"name": "Cargo", "key": "CHK"}]}
 
     with pytest.raises(ValidationError) as raised:
-        _import(sqlite_engine, document)
+        _import(engine, document)
 
     assert raised.value.fields() == {"teams[0] (Cargo).key"}
 
 
-def test_export_names_no_database_ids(sqlite_engine: Engine) -> None:
-    _import(sqlite_engine, copy.deepcopy(FULL))
+def test_export_names_no_database_ids(engine: Engine) -> None:
+    _import(engine, copy.deepcopy(FULL))
 
     def keys(node: Any) -> set[str]:
         if isinstance(node, dict):
@@ -854,4 +854,4 @@ def test_export_names_no_database_ids(sqlite_engine: Engine) -> None:
             return {k for value in node for k in keys(value)}
         return set()
 
-    assert not {k for k in keys(_export(sqlite_engine)) if k == "id" or k.endswith("_id")}
+    assert not {k for k in keys(_export(engine)) if k == "id" or k.endswith("_id")}

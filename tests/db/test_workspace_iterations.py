@@ -135,16 +135,16 @@ G1 = "iteration_goals[0] (PI 26.4/I1/Checkout)"
     ],
 )
 def test_a_bad_iteration_or_goal_is_named_and_nothing_is_written(
-    sqlite_engine: Engine, mutate: Any, wheres: set[str]
+    engine: Engine, mutate: Any, wheres: set[str]
 ) -> None:
     document = copy.deepcopy(WITH_ITERATIONS)
     mutate(document)
 
     with pytest.raises(ValidationError) as raised:
-        _import(sqlite_engine, document)
+        _import(engine, document)
 
     assert raised.value.fields() == wheres
-    assert _count(sqlite_engine, Iteration) == 0
+    assert _count(engine, Iteration) == 0
 
 
 def test_a_goal_must_be_tied_to_its_own_teams_outcome(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from core.errors import ConflictError, PermissionDenied, ValidationError
 from db import writes
 from db.engine import read_session, write_session
 from db.models import PI, AuditEvent, CheckIn, Outcome, Reading, Target
+from tests.workspace import Builder
 
 DAY = dt.date(2026, 10, 5)
 
@@ -31,27 +32,13 @@ class Workspace:
 @pytest.fixture
 def ws(engine: Engine, admin: Actor) -> Workspace:
     with write_session(engine) as s:
-        train = writes.create_train(s, actor=admin, name="Payments")
-        team = writes.create_team(s, actor=admin, name="Checkout", key="chk", train_id=train.id)
-        other = writes.create_team(s, actor=admin, name="Search", key="SRC", train_id=train.id)
-        pi = writes.create_pi(
-            s,
-            actor=admin,
-            name="PI 26.4",
-            train_id=train.id,
-            start_date=DAY,
-            end_date=DAY + dt.timedelta(days=74),
-        )
-        metric = writes.create_metric(s, actor=admin, team_id=team.id, name="Conversion", unit="%")
-        outcome = writes.create_outcome(
-            s,
-            actor=admin,
-            pi_id=pi.id,
-            team_id=team.id,
-            key="CHK-1",
-            title="Raise checkout conversion",
-            planned_bv=8,
-        )
+        b = Builder(s, actor=admin)
+        train = b.train("Payments")
+        team = b.team("Checkout", "chk", train=train)  # stored upper case: see the first test
+        other = b.team("Search", "SRC", train=train)
+        pi = b.pi("PI 26.4", DAY, DAY + dt.timedelta(days=74), train=train)
+        metric = b.metric(team, "Conversion", unit="%")
+        outcome = b.outcome(pi, team, "CHK-1", "Raise checkout conversion", planned_bv=8)
         return Workspace(team.id, other.id, pi.id, metric.id, outcome.id)
 
 

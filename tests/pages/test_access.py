@@ -23,7 +23,6 @@ from streamlit.testing.v1 import AppTest
 import db.users
 from core.access import Actor
 from db.engine import make_engine, read_session, write_session
-from db.migrate import upgrade
 from db.models import SignInThrottle, Team, User
 from db.users import create_user
 from tests.conftest import DEMO_TODAY
@@ -60,21 +59,6 @@ class Demo:
             "editor of the team": Actor("ed", "editor", frozenset({self.team_ids["CHK"]})),
             "admin": Actor("ada", "admin"),
         }[role]
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace loaded once (as of DEMO_TODAY) and copied for each test."""
-    from seed.demo import load_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    load_demo(engine, today=DEMO_TODAY)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,11 @@ from tests.pages.update_workspace import (
     Workspace,
     button,
     by_label,
-    open_workspace,
     page,
     texts,
     unescape,
 )
 from ui import state
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def admin_page(ws: Workspace) -> AppTest:

@@ -20,7 +20,6 @@ from db.engine import make_engine, read_session, write_session
 from db.migrate import upgrade
 from db.models import PI, AuditEvent, Hypothesis, Outcome, Team
 from db.writes import score_outcome
-from seed.demo import load_demo
 from tests.conftest import DEMO_TODAY
 from ui import state
 from ui.present import present_interval
@@ -33,19 +32,6 @@ CURRENT_PI = "PI 26.4"  # the demo's PI running on DEMO_TODAY
 PAST_PI = "PI 26.3"
 TEAMS = ["Checkout", "Insights", "Risk", "Settlements", "Wallet"]
 HEALTH_WORDS = ["On track", "At risk", "Achieved", "Off track", "Missed", "Stale"]
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace on DEMO_TODAY, built once and copied for each test."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    load_demo(engine, today=DEMO_TODAY)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ user text, reading the grid, the import preview."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -25,18 +24,12 @@ from tests.pages.update_workspace import (
     Workspace,
     button,
     by_label,
-    open_workspace,
     texts,
     unescape,
 )
 from ui import state
 from ui.forms import grid_entries, import_preview, readings_grid
 from ui.text import escape_markdown
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def checkin_app(outcome_id: int, team_id: int | None) -> None:

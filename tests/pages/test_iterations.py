@@ -6,7 +6,6 @@ current goal on the team, overview and present pages of the demo."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -30,7 +29,6 @@ from tests.pages.update_workspace import (
     Workspace,
     button,
     by_label,
-    open_workspace,
     page,
     texts,
     unescape,
@@ -38,11 +36,6 @@ from tests.pages.update_workspace import (
 from ui import state
 
 GOAL = "Returning buyers pay with a saved card in one step"
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def spans(ws: Workspace) -> list[iterations.IterationInfo]:

@@ -4,7 +4,6 @@ everyone else."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,17 +19,11 @@ from tests.pages.update_workspace import (
     Workspace,
     audit_json,
     button,
-    open_workspace,
     page,
     texts,
     unescape,
 )
 from ui import state
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def learning_app(hypothesis_id: int, team_id: int | None) -> None:

@@ -5,9 +5,7 @@ reading after a confirm step (audited with its value, written once)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from db import writes
@@ -20,17 +18,11 @@ from tests.pages.update_workspace import (
     audit_json,
     button,
     by_label,
-    open_workspace,
     page,
     texts,
     unescape,
 )
 from ui import state
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def history(actor: object, metric: str = "Checkout conversion", team: str = "CHK") -> AppTest:

@@ -4,7 +4,6 @@ beside the form; stale versions refused with the input kept; copying into the ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,17 +19,11 @@ from tests.pages.update_workspace import (
     Workspace,
     button,
     by_label,
-    open_workspace,
     page,
     texts,
     unescape,
 )
 from ui import state
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def plan(ws: Workspace, actor: Actor | None = None, **params: str) -> AppTest:

@@ -4,7 +4,6 @@ import a file with a preview of every bad row, export; each write exactly once."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -16,7 +15,6 @@ from tests.pages.update_workspace import (
     Workspace,
     button,
     by_label,
-    open_workspace,
     page,
     texts,
     unescape,
@@ -24,11 +22,6 @@ from tests.pages.update_workspace import (
 from ui import state
 
 LAST_WEEK = TODAY - dt.timedelta(days=7)
-
-
-@pytest.fixture
-def ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    yield from open_workspace(database_url, monkeypatch)
 
 
 def record(ws: Workspace, **params: str) -> AppTest:
@@ -171,7 +164,8 @@ def test_one_save_writes_every_filled_row_and_says_what_it_wrote(ws: Workspace) 
     assert ws.readings(ws.latency) == {LAST_WEEK: 1.9}
     assert ws.count(Reading, Reading.source == "bulk") == 3
     events = ws.audit("reading", "create")
-    assert len(events) == 2 and "3 added" in events[-1].summary  # the seed's, then ours
+    # the seed's two (one per metric), then ours: one event for the whole save
+    assert len(events) == 3 and "3 added" in events[-1].summary
     link = next(p for p in at.get("page_link") if p.proto.label == "See them on the team page")
     assert "team=CHK" in link.proto.page or link.proto.query_string == "team=CHK"
     assert list(at.data_editor[0].value["Last value"]) == ["2.4", "35", "1.9"]
@@ -246,7 +240,7 @@ def test_the_same_grid_submission_twice_writes_once(ws: Workspace) -> None:
 
     assert "Already saved" in unescape(texts(at))
     assert ws.readings(ws.conversion)[TODAY] == 2.4
-    assert ws.count(AuditEvent, AuditEvent.entity == "reading") == 2  # seed + one save
+    assert ws.count(AuditEvent, AuditEvent.entity == "reading") == 3  # seed (two) + one save
 
 
 # ---------------------------------------------------------------- import

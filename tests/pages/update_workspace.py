@@ -16,14 +16,18 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
-from db import writes
 from db.engine import make_engine, read_session, write_session
 from db.models import AuditEvent, Reading
+from tests.conftest import DEMO_TODAY, hold_today
+from tests.workspace import SETUP, Builder, checkout_and_search
 from ui import state
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = Actor.system("test-admin")
-TODAY = dt.date.today()
+ADMIN = SETUP
+# The day the app believes it is while a test runs (`open_workspace` holds the clock
+# there), so the pages' "current PI", default dates and iteration judging never depend on
+# the day the suite happens to run.
+TODAY = DEMO_TODAY
 
 
 @dataclass(frozen=True)
@@ -69,111 +73,75 @@ class Workspace:
 
 
 def build(engine: Engine) -> Workspace:
-    with write_session(engine) as s:
-        train = writes.create_train(s, actor=ADMIN, name="Payments")
-        chk = writes.create_team(s, actor=ADMIN, name="Checkout", key="CHK", train_id=train.id)
-        src = writes.create_team(s, actor=ADMIN, name="Search", key="SRC", train_id=train.id)
-        pi = writes.create_pi(
-            s,
-            actor=ADMIN,
-            name="PI now",
-            train_id=train.id,
-            start_date=TODAY - dt.timedelta(days=30),
-            end_date=TODAY + dt.timedelta(days=40),
+    """Checkout (CHK: three metrics, two read, an outcome with a target and an open
+    hypothesis) and Search (SRC: one metric) in "PI now", which runs on TODAY, and "PI
+    next"; a train-level outcome TR-1."""
+    with write_session(engine) as session:
+        b = Builder(session, actor=ADMIN)
+        train, chk, src = checkout_and_search(b)
+        pi = b.pi(
+            "PI now", TODAY - dt.timedelta(days=30), TODAY + dt.timedelta(days=40), train=train
         )
-        next_pi = writes.create_pi(
-            s,
-            actor=ADMIN,
-            name="PI next",
-            train_id=train.id,
-            start_date=TODAY + dt.timedelta(days=41),
-            end_date=TODAY + dt.timedelta(days=120),
+        next_pi = b.pi(
+            "PI next", TODAY + dt.timedelta(days=41), TODAY + dt.timedelta(days=120), train=train
         )
-        conversion = writes.create_metric(
-            s, actor=ADMIN, team_id=chk.id, name="Checkout conversion", unit="%", leading=True
+        conversion = b.metric(chk, "Checkout conversion", unit="%", leading=True)
+        errors = b.metric(chk, "Payment errors", unit="per day", decimals=0)
+        latency = b.metric(chk, "Time to pay", unit="s")
+        search = b.metric(src, "Search success")
+        b.readings(
+            conversion, {TODAY - dt.timedelta(days=14): 2.1, TODAY - dt.timedelta(days=7): 2.2}
         )
-        errors = writes.create_metric(
-            s, actor=ADMIN, team_id=chk.id, name="Payment errors", unit="per day", decimals=0
+        b.readings(errors, {TODAY - dt.timedelta(days=7): 40})
+        outcome = b.outcome(
+            pi, chk, "CHK-1", "Raise checkout conversion", planned_bv=8, status="active"
         )
-        latency = writes.create_metric(s, actor=ADMIN, team_id=chk.id, name="Time to pay", unit="s")
-        search = writes.create_metric(s, actor=ADMIN, team_id=src.id, name="Search success")
-        writes.record_readings(
-            s,
-            actor=ADMIN,
-            entries=[
-                writes.ReadingEntry(conversion.id, TODAY - dt.timedelta(days=14), 2.1),
-                writes.ReadingEntry(conversion.id, TODAY - dt.timedelta(days=7), 2.2),
-                writes.ReadingEntry(errors.id, TODAY - dt.timedelta(days=7), 40),
-            ],
-            source="cli",
-        )
-        outcome = writes.create_outcome(
-            s,
-            actor=ADMIN,
-            pi_id=pi.id,
-            team_id=chk.id,
-            key="CHK-1",
-            title="Raise checkout conversion",
-            planned_bv=8,
-            status="active",
-        )
-        target = writes.add_target(
-            s,
-            actor=ADMIN,
-            outcome_id=outcome.id,
-            metric_id=conversion.id,
+        target = b.target(
+            outcome,
+            conversion,
             baseline=2.1,
             baseline_date=TODAY - dt.timedelta(days=14),
             target=2.6,
         )
-        hypothesis = writes.add_hypothesis(
-            s,
-            actor=ADMIN,
-            outcome_id=outcome.id,
-            metric_id=conversion.id,
+        hypothesis = b.hypothesis(
+            outcome,
+            conversion,
             if_text="we offer one-click pay",
             expect_text="more buyers finish checkout",
             because_text="form length is the top drop-off",
             min_effect=0.2,
         )
-        train_outcome = writes.create_outcome(
-            s,
-            actor=ADMIN,
-            pi_id=pi.id,
-            team_id=None,
-            key="TR-1",
-            title="Grow online revenue",
-            status="active",
+        train_outcome = b.outcome(pi, None, "TR-1", "Grow online revenue", status="active")
+        return Workspace(
+            engine=engine,
+            train_id=train.id,
+            chk=chk.id,
+            src=src.id,
+            pi=pi.id,
+            next_pi=next_pi.id,
+            conversion=conversion.id,
+            errors=errors.id,
+            latency=latency.id,
+            search_success=search.id,
+            outcome=outcome.id,
+            target=target.id,
+            hypothesis=hypothesis.id,
+            train_outcome=train_outcome.id,
+            editor=Actor(username="edith", role="editor", team_ids=frozenset({chk.id})),
+            viewer=Actor(username="vic", role="viewer"),
         )
-        ids = (chk.id, src.id)
-    return Workspace(
-        engine=engine,
-        train_id=train.id,
-        chk=ids[0],
-        src=ids[1],
-        pi=pi.id,
-        next_pi=next_pi.id,
-        conversion=conversion.id,
-        errors=errors.id,
-        latency=latency.id,
-        search_success=search.id,
-        outcome=outcome.id,
-        target=target.id,
-        hypothesis=hypothesis.id,
-        train_outcome=train_outcome.id,
-        editor=Actor(username="edith", role="editor", team_ids=frozenset({ids[0]})),
-        viewer=Actor(username="vic", role="viewer"),
-    )
 
 
 def open_workspace(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    """The app pointed at a fresh database holding the small workspace; caches cleared
-    before and after (they outlive one AppTest in this process)."""
+    """The app pointed at a fresh database holding the small workspace, with the app's
+    today held at TODAY; caches cleared before and after (they outlive
+    one AppTest in this process)."""
     monkeypatch.setenv("OUTCOMES_DATABASE_URL", database_url)
     monkeypatch.setenv("OUTCOMES_DEMO", "false")
     monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "true")
     st.cache_data.clear()
     st.cache_resource.clear()
+    hold_today(monkeypatch, TODAY)
     engine = make_engine(database_url)
     try:
         yield build(engine)

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 import traceback
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from multiprocessing.sharedctypes import SynchronizedArray
@@ -28,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 
 from core.access import Actor
 from core.errors import ValidationError
@@ -41,7 +39,7 @@ from db.queries import load_pi_snapshot
 from db.readings import import_readings
 from db.workspace import import_workspace
 from db.writes import ReadingEntry, record_readings
-from tests.conftest import DEMO_TODAY, POSTGRES_URL
+from tests.conftest import DEMO_TODAY, postgres_database
 
 WRITERS = 3
 METRICS_PER_TEAM = 4
@@ -188,16 +186,8 @@ def restore_url(
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_r_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("outcomes_r", template=postgres_template) as url:
+        yield url
 
 
 def _manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:

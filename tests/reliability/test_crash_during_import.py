@@ -29,7 +29,7 @@ from db.engine import PROJECT_ROOT, make_engine, read_session, write_session
 from db.migrate import upgrade
 from db.models import AuditEvent, Metric, Reading, Team, Train
 from db.readings import import_readings
-from tests.conftest import POSTGRES_URL, skip_or_fail
+from tests.conftest import POSTGRES_URL, postgres_database, postgres_url
 
 pytestmark = pytest.mark.slow
 
@@ -433,23 +433,11 @@ def test_import_killed_at_random_points_on_sqlite_is_all_or_nothing(
 @pytest.fixture(scope="session")
 def postgres_workspace() -> Iterator[str]:
     """A PostgreSQL database holding the workspace, to copy with CREATE DATABASE TEMPLATE."""
-    if not POSTGRES_URL:
-        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-    name = f"outcomes_crash_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(_postgres_url(name))
-    _fill_workspace(engine)
-    engine.dispose()
-    yield name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _postgres_url(name: str) -> str:
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with postgres_database("outcomes_crash") as url:
+        engine = make_engine(url)
+        _fill_workspace(engine)
+        engine.dispose()
+        yield make_url(url).database or ""
 
 
 def _postgres_look(admin: Engine, name: str) -> Callable[[], dict[str, int]]:
@@ -499,7 +487,7 @@ def test_import_killed_at_random_points_on_postgresql_is_all_or_nothing(
     try:
         # Setup: the undisturbed timeline.
         name = fresh_copy()
-        url = _postgres_url(name)
+        url = postgres_url(name)
         before = _stored(url)
         measured = _watch(
             _start_import(url, reading_file),
@@ -524,7 +512,7 @@ def test_import_killed_at_random_points_on_postgresql_is_all_or_nothing(
         trials: list[Trial] = []
         for number, (plan, kill_when) in enumerate(plans, start=1):
             name = fresh_copy()
-            url = _postgres_url(name)
+            url = postgres_url(name)
             trial = f"PostgreSQL trial {number} ({plan})"
             run = _watch(
                 _start_import(url, reading_file),

@@ -13,8 +13,8 @@ import inspect
 import math
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -26,9 +26,7 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
-from sqlalchemy import Engine, create_engine, delete, insert, select, update
-from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, insert, select, update
 
 from core.access import Actor
 from core.changes import (
@@ -61,7 +59,8 @@ from db.models import (
     Train,
 )
 from db.workspace import export_workspace, validate_workspace
-from tests.conftest import POSTGRES_URL, skip_or_fail
+from tests.conftest import postgres_database
+from tests.workspace import Builder, checkout_and_search
 
 pytestmark = pytest.mark.slow
 
@@ -146,69 +145,30 @@ def build_seed(engine: Engine) -> Seed:
     admin = Actor.system("seed")
     ids: dict[str, int] = {}
     with write_session(engine) as s:
-        train = writes.create_train(s, actor=admin, name="Payments")
-        train2 = writes.create_train(s, actor=admin, name="Logistics")
-        team = writes.create_team(s, actor=admin, name="Checkout", key="CHK", train_id=train.id)
-        other = writes.create_team(s, actor=admin, name="Search", key="SRC", train_id=train.id)
-        pi = writes.create_pi(
-            s,
-            actor=admin,
-            name="PI 26.4",
-            train_id=train.id,
-            start_date=DAY,
-            end_date=DAY + dt.timedelta(days=74),
+        b = Builder(s, actor=admin)
+        train, team, other = checkout_and_search(b)
+        train2 = b.train("Logistics")
+        pi = b.pi("PI 26.4", DAY, DAY + dt.timedelta(days=74), train=train)
+        next_pi = b.pi(
+            "PI 27.1", DAY + dt.timedelta(days=91), DAY + dt.timedelta(days=165), train=train
         )
-        next_pi = writes.create_pi(
-            s,
-            actor=admin,
-            name="PI 27.1",
-            train_id=train.id,
-            start_date=DAY + dt.timedelta(days=91),
-            end_date=DAY + dt.timedelta(days=165),
-        )
-        metric = writes.create_metric(
-            s, actor=admin, team_id=team.id, name="Checkout conversion", unit="%", leading=True
-        )
-        metric2 = writes.create_metric(s, actor=admin, team_id=team.id, name="Page load", unit="s")
-        other_metric = writes.create_metric(s, actor=admin, team_id=other.id, name="Search success")
-        old_metric = writes.create_metric(s, actor=admin, team_id=team.id, name="Old metric")
-        writes.update_metric(
-            s,
-            actor=admin,
-            metric_id=old_metric.id,
-            expected_version=None,
-            changes=MetricChanges(archived=True),
-        )
-        release = writes.create_release(
-            s, actor=admin, team_id=team.id, name="v2.3", date=DAY + dt.timedelta(days=15)
-        )
-        other_release = writes.create_release(
-            s, actor=admin, team_id=other.id, name="s1", date=DAY + dt.timedelta(days=20)
-        )
-        train_outcome = writes.create_outcome(
-            s, actor=admin, pi_id=pi.id, team_id=None, key="PAY-1", title="Grow revenue"
-        )
-        outcome = writes.create_outcome(
-            s,
-            actor=admin,
-            pi_id=pi.id,
-            team_id=team.id,
-            key="CHK-1",
-            title="Raise checkout conversion",
+        metric = b.metric(team, "Checkout conversion", unit="%", leading=True)
+        metric2 = b.metric(team, "Page load", unit="s")
+        other_metric = b.metric(other, "Search success")
+        old_metric = b.archive_metric(b.metric(team, "Old metric"))
+        release = b.release(team, "v2.3", DAY + dt.timedelta(days=15))
+        other_release = b.release(other, "s1", DAY + dt.timedelta(days=20))
+        train_outcome = b.outcome(pi, None, "PAY-1", "Grow revenue")
+        outcome = b.outcome(
+            pi,
+            team,
+            "CHK-1",
+            "Raise checkout conversion",
             planned_bv=8,
             parent_id=train_outcome.id,
             status="active",
         )
-        other_outcome = writes.create_outcome(
-            s,
-            actor=admin,
-            pi_id=pi.id,
-            team_id=other.id,
-            key="SRC-1",
-            title="Find more",
-            planned_bv=5,
-            status="active",
-        )
+        other_outcome = b.outcome(pi, other, "SRC-1", "Find more", planned_bv=5, status="active")
         # A goal, so the export names every kind of record (iterations come with the PI).
         pi_iterations = writes._pi_iterations(s, pi_id=pi.id)
         goal = iterations.create_iteration_goal(
@@ -220,55 +180,26 @@ def build_seed(engine: Engine) -> Seed:
             outcome_id=outcome.id,
             metric_id=metric.id,
         )
-        target = writes.add_target(
-            s,
-            actor=admin,
-            outcome_id=outcome.id,
-            metric_id=metric.id,
-            baseline=2.1,
-            target=2.6,
-            baseline_date=DAY,
-        )
-        band_target = writes.add_target(
-            s,
-            actor=admin,
-            outcome_id=outcome.id,
-            metric_id=metric2.id,
-            kind="maintain",
-            band_low=1.0,
-            band_high=2.0,
-        )
-        hypothesis = writes.add_hypothesis(
-            s,
-            actor=admin,
-            outcome_id=outcome.id,
-            metric_id=metric.id,
+        target = b.target(outcome, metric, baseline=2.1, target=2.6, baseline_date=DAY)
+        band_target = b.target(outcome, metric2, kind="maintain", band_low=1.0, band_high=2.0)
+        hypothesis = b.hypothesis(
+            outcome,
+            metric,
             if_text="we offer one-click pay",
             expect_text="more buyers finish checkout",
-            release_id=release.id,
+            release=release,
         )
-        open_hypothesis = writes.add_hypothesis(
-            s,
-            actor=admin,
-            outcome_id=outcome.id,
-            metric_id=metric2.id,
+        open_hypothesis = b.hypothesis(
+            outcome,
+            metric2,
             if_text="we lazy-load images",
             expect_text="pages load faster",
             direction="decrease",
         )
-        writes.add_checkin(s, actor=admin, outcome_id=outcome.id, confidence=7, date=DAY)
-        later = writes.create_outcome(
-            s, actor=admin, pi_id=next_pi.id, team_id=team.id, key="CHK-9", title="Keep pages fast"
-        )
-        writes.add_target(  # its baseline is after PI 26.4 ends: copying it back must not
-            s,
-            actor=admin,
-            outcome_id=later.id,
-            metric_id=metric2.id,
-            baseline=1.5,
-            target=1.0,
-            baseline_date=next_pi.start_date,
-        )
+        b.checkin(outcome, DAY, 7)
+        later = b.outcome(next_pi, team, "CHK-9", "Keep pages fast")
+        # Its baseline is after PI 26.4 ends: copying it back must not.
+        b.target(later, metric2, baseline=1.5, target=1.0, baseline_date=next_pi.start_date)
         entries = [
             writes.ReadingEntry(metric.id, DAY + dt.timedelta(days=7 * week), 2.1 + week / 10)
             for week in range(4)
@@ -343,25 +274,20 @@ def seeded(
     """One seeded database per backend for the whole module (seeding per test would
     cost seconds each): every example puts back what it changed, so tests share it.
     argon2 runs with tiny costs: the same code path, milliseconds instead of 0.13 s."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("fuzz") / "outcomes.db"
-        shutil.copy(sqlite_template, path)
-        url, name = f"sqlite:///{path}", ""
-    else:
-        if not POSTGRES_URL:
-            skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-        name = f"outcomes_fuzz_{uuid.uuid4().hex[:10]}"
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as admin:
-            admin.execute(sql(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    with pytest.MonkeyPatch.context() as patch:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            path = tmp_path_factory.mktemp("fuzz") / "outcomes.db"
+            shutil.copy(sqlite_template, path)
+            url = f"sqlite:///{path}"
+        else:
+            url = stack.enter_context(
+                postgres_database("outcomes_fuzz", template=postgres_template)
+            )
+        engine = make_engine(url)
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
         patch.setattr(users, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         yield build_seed(engine)
-    engine.dispose()
-    if name:
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as admin:
-            admin.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 # --- values: valid-ish ones from the seed, and hostile ones --------------------------

@@ -9,21 +9,17 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import alembic.command
 import pytest
 import streamlit as st
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import PROJECT_ROOT, make_engine, read_session
 from db.migrate import current_revision, head_revision
 from db.models import AuditEvent, Train
-from tests.conftest import POSTGRES_URL, skip_or_fail
 from tests.reliability.test_migrations import _alembic
 
 pytestmark = pytest.mark.slow
@@ -48,24 +44,6 @@ time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 result = prepare_database(engine)
 print(json.dumps({"before": result.before, "after": result.after}))
 """
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no tables at all."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'outcomes.db'}"
-        return
-    if not POSTGRES_URL:
-        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_two_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _start_two_at_once(url: str) -> list[dict[str, str | None]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from sqlalchemy import Engine, MetaData, create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, MetaData, event, func, select, text
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
@@ -38,7 +36,7 @@ from db.tokens import create_token
 from db.writes import ReadingEntry, record_readings
 from manage import cli
 from seed.demo import load_demo
-from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
+from tests.conftest import DEMO_TODAY
 
 
 def _revisions() -> list[str]:
@@ -116,24 +114,6 @@ def workspace_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _metric_ids(engine: Engine) -> list[int]:
     with read_session(engine) as session:
         return list(session.scalars(select(Metric.id).order_by(Metric.id)))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, without even Alembic's table."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'outcomes.db'}"
-        return
-    if not POSTGRES_URL:
-        skip_or_fail("OUTCOMES_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"outcomes_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture

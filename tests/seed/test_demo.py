@@ -201,14 +201,14 @@ def test_small_scaled_workspace_has_the_asked_sizes(engine: Engine) -> None:
     assert stored.source == "import"
 
 
-def test_scaled_workspace_is_deterministic(sqlite_engine: Engine) -> None:
-    build_scaled(sqlite_engine, teams=2, pis=2, metrics=4, readings=400, today=DEMO_TODAY)
-    first = _dump(sqlite_engine)
-    _empty_workspace(sqlite_engine)
+def test_scaled_workspace_is_deterministic(engine: Engine) -> None:
+    build_scaled(engine, teams=2, pis=2, metrics=4, readings=400, today=DEMO_TODAY)
+    first = _dump(engine)
+    _empty_workspace(engine)
 
-    build_scaled(sqlite_engine, teams=2, pis=2, metrics=4, readings=400, today=DEMO_TODAY)
+    build_scaled(engine, teams=2, pis=2, metrics=4, readings=400, today=DEMO_TODAY)
 
-    assert _dump(sqlite_engine) == first
+    assert _dump(engine) == first
 
 
 @pytest.mark.parametrize(
@@ -221,9 +221,9 @@ def test_scaled_workspace_is_deterministic(sqlite_engine: Engine) -> None:
     ],
 )
 def test_scaled_workspace_rejects_impossible_sizes(
-    sqlite_engine: Engine, sizes: dict[str, int], field: str
+    engine: Engine, sizes: dict[str, int], field: str
 ) -> None:
     with pytest.raises(ValidationError) as error:
-        build_scaled(sqlite_engine, today=DEMO_TODAY, **{"teams": 3, "metrics": 12, **sizes})
+        build_scaled(engine, today=DEMO_TODAY, **{"teams": 3, "metrics": 12, **sizes})
 
     assert error.value.fields() == {field}
