@@ -13,7 +13,6 @@ from tests.pages import test_dashboards
 from tests.pages.test_dashboards import AS_OF, CURRENT_PI, Open, _outcome, plain, texts
 
 # The demo database and page runner of the dashboard tests, shared.
-demo_template = test_dashboards.demo_template
 database = test_dashboards.database
 open_page = test_dashboards.open_page
 

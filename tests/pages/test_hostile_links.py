@@ -19,7 +19,6 @@ from tests.pages.test_dashboards import (  # noqa: F401 - fixtures
     CURRENT_PI,
     Open,
     database,
-    demo_template,
     open_page,
     texts,
 )

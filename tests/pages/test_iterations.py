@@ -19,7 +19,6 @@ from tests.pages.test_dashboards import (  # noqa: F401 - fixtures used by name
     CURRENT_PI,
     Open,
     database,
-    demo_template,
 )
 from tests.pages.test_dashboards import open_page as open_page
 from tests.pages.test_dashboards import texts as dashboard_texts

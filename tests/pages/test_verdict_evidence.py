@@ -9,7 +9,6 @@ import json
 from tests.pages import test_dashboards
 from tests.pages.test_dashboards import AS_OF, CURRENT_PI, Open, texts
 
-demo_template = test_dashboards.demo_template
 database = test_dashboards.database
 open_page = test_dashboards.open_page
 
