@@ -44,7 +44,8 @@ KIND_LABELS = {
     "http_json": "HTTP JSON",
     "csv_url": "CSV at a URL",
 }
-OUTCOMES = ("ok", "failed", "nothing_new")
+OK, FAILED, NOTHING_NEW = "ok", "failed", "nothing_new"  # a sync's outcome per source
+OUTCOMES = (OK, FAILED, NOTHING_NEW)
 MAX_POINTS = 50_000  # per source and sync; documented in the README
 TIMEOUT_SECONDS = 30.0  # per source (PRODUCT.md "Sync")
 FAILING_DAYS = 3  # a source failing this long shows on the overview

@@ -27,6 +27,7 @@ from core.digest import (
 )
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.report import build_report
+from core.sources import FAILED
 from core.validate import unstorable
 from db.audit import record_audit, utcnow
 from db.iterations import current_goals
@@ -42,6 +43,7 @@ from db.models import (
     Train,
 )
 from db.queries import current_pi, load_pi_snapshot
+from db.sources import list_sources
 
 DEFAULT_DAYS = 7
 # A webhook destination names a secret, never a URL: letters, digits, - and _.
@@ -242,6 +244,20 @@ def _waiting(
     return waiting
 
 
+def _failed_sources(session: Session, scope: Scope) -> list[str]:
+    """The scope's metric sources whose last sync failed, with the (redacted) error."""
+    lines = []
+    for row in list_sources(session):
+        if row.team_id not in scope.teams or row.last_outcome != FAILED:
+            continue
+        since = row.failing_since or row.last_sync_at
+        when = f" since {since.date().isoformat()}" if since else ""
+        lines.append(
+            f"{row.team} / {row.metric} ({row.spec.kind}): failing{when}: {row.last_error}"
+        )
+    return lines
+
+
 def build_digest(
     session: Session,
     *,
@@ -293,6 +309,7 @@ def build_digest(
         health=health,
         verdicts=verdicts,
         stale=_stale(session, scope, today),
+        failed_sources=_failed_sources(session, scope),
         waiting=waiting,
         goals=goals,
     )

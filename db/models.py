@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.sources import OUTCOMES as SOURCE_OUTCOMES
+
 # Alembic needs stable constraint names to alter tables in batch mode on SQLite.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,7 +48,7 @@ VERDICTS = ("untested", "measuring", "supported", "refuted", "inconclusive")
 DECISIONS = ("persevere", "pivot", "stop")
 READING_SOURCES = ("form", "bulk", "import", "cli", "sync", "api")
 SOURCE_KINDS = ("sql", "prometheus", "http_json", "csv_url")
-SYNC_OUTCOMES = ("ok", "failed", "nothing_new")
+SYNC_OUTCOMES = SOURCE_OUTCOMES  # core/sources.py: ok, failed, nothing_new
 ROLES = ("admin", "editor", "viewer")
 AUDIT_ACTIONS = ("create", "update", "delete", "import", "restore")
 TOKEN_SCOPES = ("readings:write", "report:read")

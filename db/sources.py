@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, can_edit_team
 from core.errors import PermissionDenied, Problem, ValidationError
-from core.sources import FAILING_DAYS, SourceSpec, parse_spec, spec_from_json
+from core.sources import FAILED, FAILING_DAYS, SourceSpec, parse_spec, spec_from_json
 from db.audit import record_audit, utcnow
 from db.models import Metric, MetricSource, Team
 
@@ -176,7 +176,7 @@ def record_sync(session: Session, *, metric_id: int, outcome: str, error: str = 
     source.last_sync_at = now
     source.last_outcome = outcome
     source.last_error = error[:MAX_ERROR_LENGTH]
-    if outcome == "failed":
+    if outcome == FAILED:
         source.failing_since = source.failing_since or now
     else:
         source.failing_since = None

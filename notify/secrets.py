@@ -2,36 +2,27 @@
 line sends digests from cron): the `[digest.webhooks]` table maps a name to a webhook URL,
 `[digest.smtp]` holds the mail server. The database stores only the names.
 
-`OUTCOMES_SECRETS_FILE` points at another file (tests, or a file outside the app folder)."""
+The file is the one `sources.connections.secrets_file` names (OUTCOMES_SECRETS_FILE may
+point at another); metric-source connections live in the same file."""
 
 from __future__ import annotations
 
-import os
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+from core.sources import SourceError
+from sources.connections import secrets_file, secrets_section
 
 
 class SecretMissing(LookupError):
     """A destination names a secret that is not configured."""
 
 
-def secrets_file() -> Path:
-    return Path(os.environ.get("OUTCOMES_SECRETS_FILE") or DEFAULT_FILE)
-
-
 def _digest_section() -> dict[str, Any]:
-    path = secrets_file()
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    section = data.get("digest", {})
-    return section if isinstance(section, dict) else {}
+    try:
+        return secrets_section("digest")
+    except SourceError as error:
+        raise SecretMissing(str(error)) from None
 
 
 def webhook_url(name: str) -> str:

@@ -47,12 +47,17 @@ def env_name(name: str) -> str:
     return ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
-def _secrets_file() -> Path:
+def secrets_file() -> Path:
+    """The one secrets file of the app and the command line (metric-source connections,
+    digest webhooks, the mail server): `.streamlit/secrets.toml`, or the file
+    OUTCOMES_SECRETS_FILE names."""
     return Path(os.environ.get(SECRETS_FILE_VARIABLE) or SECRETS_FILE)
 
 
-def _file_connections() -> dict[str, Any]:
-    path = _secrets_file()
+def secrets_section(name: str) -> dict[str, Any]:
+    """The table `[name]` of the secrets file; empty when the file or the table is absent.
+    A file that is not TOML raises SourceError naming the line, never quoting it."""
+    path = secrets_file()
     if not path.is_file():
         return {}
     try:
@@ -62,8 +67,12 @@ def _file_connections() -> dict[str, Any]:
         line = getattr(error, "lineno", None)
         at = f" (line {line})" if line else ""
         raise SourceError(f"{path.name} cannot be read{at}: fix the TOML") from None
-    connections = document.get("connections")
-    return connections if isinstance(connections, dict) else {}
+    section = document.get(name)
+    return section if isinstance(section, dict) else {}
+
+
+def _file_connections() -> dict[str, Any]:
+    return secrets_section("connections")
 
 
 def connection_names() -> list[str]:

@@ -16,7 +16,10 @@ from core.access import Actor, can_edit_team
 from core.errors import PermissionDenied, Problem, ValidationError
 from core.reading_files import ReadingRow
 from core.sources import (
+    FAILED,
     MAX_POINTS,
+    NOTHING_NEW,
+    OK,
     TIMEOUT_SECONDS,
     Point,
     SourceError,
@@ -28,7 +31,6 @@ from db.readings import import_readings
 from db.sources import SourceRow, list_sources, record_sync
 from sources.fetch import fetch_points
 
-OK, FAILED, NOTHING_NEW = "ok", "failed", "nothing_new"
 Progress = Callable[[int, int, str], None]
 
 

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import Engine
 
 from core.access import Actor
+from core.digest import digest_markdown
 from core.errors import PermissionDenied, ValidationError
 from db import writes
 from db.digest import build_digest, list_destinations, set_digest_destination
 from db.engine import read_session, write_session
+from db.sources import record_sync, set_metric_source
 
 TODAY = dt.date(2026, 11, 2)
 SINCE = TODAY - dt.timedelta(days=7)
@@ -84,3 +86,28 @@ def test_only_admins_configure_digests(engine: Engine, team: int) -> None:
     editor = Actor("edna", "editor", frozenset({team}))
     with pytest.raises(PermissionDenied), write_session(engine) as s:
         set_digest_destination(s, actor=editor, team_id=team, kind="webhook", target="x")
+
+
+def test_sources_that_failed_are_listed_with_their_error_and_only_the_scope_s(
+    engine: Engine, team: int, admin: Actor
+) -> None:
+    spec = {"kind": "sql", "connection": "warehouse", "query": "SELECT 1 AS value"}
+    with write_session(engine) as s:
+        other = writes.create_team(s, actor=admin, name="Search", key="SRC")
+        metrics = {
+            name: writes.create_metric(s, actor=admin, team_id=team_id, name=name).id
+            for name, team_id in (("Signups", team), ("Latency", team), ("Queries", other.id))
+        }
+        for metric_id in metrics.values():
+            set_metric_source(s, actor=admin, metric_id=metric_id, spec=spec)
+        record_sync(s, metric_id=metrics["Signups"], outcome="failed", error="HTTP 500")
+        record_sync(s, metric_id=metrics["Latency"], outcome="ok")
+        record_sync(s, metric_id=metrics["Queries"], outcome="failed", error="timeout")
+
+    with read_session(engine) as s:
+        digest = build_digest(s, team_key="CHK", since=SINCE, today=TODAY)
+
+    ((line),) = digest.failed_sources
+    assert line.startswith("Checkout / Signups (sql): failing since ")
+    assert line.endswith(": HTTP 500")
+    assert "## Sources that failed" in digest_markdown(digest)
