@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.browser import app_server
 from core.access import Actor
 from core.reading_files import ReadingRow
 from db.engine import make_engine, read_session, write_session
-from db.models import Metric, Team
+from db.models import Metric, Reading, Team
 from db.readings import import_readings
 from db.report import report_json
 from db.tokens import create_token
@@ -30,7 +30,7 @@ from db.tokens import create_token
 ROWS = 100
 # Far before any workspace reading, one day per row: every post and every direct call
 # writes readings that are new.
-FIRST_DAY = dt.date(1990, 1, 1)
+FIRST_DAY = dt.date(2026, 1, 1)  # when the metric has no reading yet
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,20 @@ def measure_api(
             select(Metric.name).where(Metric.team_id == team.id).order_by(Metric.id)  # type: ignore[union-attr]
         )
         actor = Actor("token:bench-direct", "editor", frozenset({team.id}))  # type: ignore[union-attr]
-    batches = iter(range(10_000))
+        # Every post adds new readings: days before the metric's first stored one, going
+        # back one batch at a time (a scaled workspace reaches back years).
+        first = (
+            session.scalar(
+                select(func.min(Reading.date))
+                .join(Metric, Reading.metric_id == Metric.id)
+                .where(Metric.team_id == team.id, Metric.name == metric)  # type: ignore[union-attr]
+            )
+            or FIRST_DAY
+        )
+    batches = iter(range(1, 10_000))
 
     def rows() -> list[ReadingRow]:
-        start = FIRST_DAY + dt.timedelta(days=ROWS * next(batches))
+        start = first - dt.timedelta(days=ROWS * next(batches))
         return [
             ReadingRow(i, team_key, metric or "", start + dt.timedelta(days=i), 1.0 + i / 100)
             for i in range(ROWS)

@@ -44,6 +44,7 @@ from db.models import (
 )
 from db.queries import current_pi, load_pi_snapshot
 from db.sources import list_sources
+from db.submissions import claim_submission
 
 DEFAULT_DAYS = 7
 # A webhook destination names a secret, never a URL: letters, digits, - and _.
@@ -377,6 +378,7 @@ def set_digest_destination(
     train_id: int | None = None,
     kind: str,
     target: str,
+    submission_key: str | None = None,
 ) -> DestinationInfo:
     """Add where a team's or a train's digest goes (admins only). The same destination
     twice is stored once."""
@@ -398,6 +400,7 @@ def set_digest_destination(
         raise ValidationError(Problem("team", "does not exist"))
     if train_id is not None and session.get(Train, train_id) is None:
         raise ValidationError(Problem("train", "does not exist"))
+    claim_submission(session, key=submission_key)
     existing = session.scalar(
         select(DigestDestination).where(
             DigestDestination.team_id.is_(None)
@@ -433,7 +436,9 @@ def set_digest_destination(
     return next(d for d in list_destinations(session) if d.id == existing.id)
 
 
-def delete_digest_destination(session: Session, *, actor: Actor, destination_id: int) -> None:
+def delete_digest_destination(
+    session: Session, *, actor: Actor, destination_id: int, submission_key: str | None = None
+) -> None:
     """Stop sending a digest to a destination (admins only)."""
     if not can_administer(actor):
         raise PermissionDenied(
@@ -444,6 +449,7 @@ def delete_digest_destination(session: Session, *, actor: Actor, destination_id:
     )
     if row is None:
         raise ValidationError(Problem("destination", f"no digest destination {destination_id}"))
+    claim_submission(session, key=submission_key)
     before = {
         "team_id": row.team_id,
         "train_id": row.train_id,

@@ -23,6 +23,7 @@ from core.errors import PermissionDenied, Problem, ValidationError
 from core.validate import unstorable
 from db.audit import record_audit, utcnow
 from db.models import TOKEN_SCOPES, ApiToken, Team
+from db.submissions import claim_submission
 
 PREFIX = "obt_"
 READINGS_WRITE = "readings:write"
@@ -95,7 +96,13 @@ def _team_by_key(session: Session, key: str) -> Team:
 
 
 def create_token(
-    session: Session, *, actor: Actor, name: str, team_key: str, scope: str
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    team_key: str,
+    scope: str,
+    submission_key: str | None = None,
 ) -> tuple[TokenInfo, str]:
     """Create a token for one team and scope; returns it and its secret, which is shown
     once and never stored. Admins for any team, editors for their own teams."""
@@ -116,6 +123,7 @@ def create_token(
         )
     if session.scalar(select(ApiToken.id).where(func.lower(ApiToken.name) == name.lower())):
         raise ValidationError(Problem("name", f"a token named '{name}' exists already"))
+    claim_submission(session, key=submission_key)
     secret = secrets.token_urlsafe(32)
     public_id = secrets.token_hex(6)
     salt = secrets.token_hex(16)
@@ -143,7 +151,9 @@ def create_token(
     return _info(token, team), f"{PREFIX}{public_id}_{secret}"
 
 
-def revoke_token(session: Session, *, actor: Actor, name: str) -> TokenInfo:
+def revoke_token(
+    session: Session, *, actor: Actor, name: str, submission_key: str | None = None
+) -> TokenInfo:
     """Revoke a token by name: every later request with it fails. Admins for any team,
     editors for their own teams. Revoking a revoked token changes nothing."""
     row = session.execute(
@@ -158,6 +168,7 @@ def revoke_token(session: Session, *, actor: Actor, name: str) -> TokenInfo:
         raise PermissionDenied(
             f"{actor.username} ({actor.role}) may not revoke tokens of team '{team.name}'."
         )
+    claim_submission(session, key=submission_key)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_audit(

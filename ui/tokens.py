@@ -64,12 +64,18 @@ def tokens_section(frame: Frame, *, teams: dict[str, str], key: str) -> None:
     form = FormState(f"{key}_create")
     form.show_status()
     with st.form(form.key("form")):
-        columns = st.columns([2, 1, 1])
+        # On a team's own page the team is given: a second "Team" box beside the page's
+        # filter would only be a way to get it wrong.
+        only_team = next(iter(teams)) if len(teams) == 1 else None
+        columns = st.columns([2, 1] if only_team else [2, 1, 1])
         name = columns[0].text_input(LABELS["name"], key=form.key("name"), max_chars=120)
-        team_key = columns[1].selectbox(
-            LABELS["team"], list(teams), format_func=teams.get, key=form.key("team")
-        )
-        scope = columns[2].selectbox(LABELS["scope"], TOKEN_SCOPES, key=form.key("scope"))
+        if only_team:
+            team_key: str | None = only_team
+        else:
+            team_key = columns[1].selectbox(
+                LABELS["team"], list(teams), format_func=teams.get, key=form.key("team")
+            )
+        scope = columns[-1].selectbox(LABELS["scope"], TOKEN_SCOPES, key=form.key("scope"))
         if st.form_submit_button("Create token"):
             save(
                 frame,
