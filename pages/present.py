@@ -76,7 +76,7 @@ def team_slide(team: TeamStatus) -> None:
     st.markdown(
         f"{len(team.outcomes)} outcomes · mean progress "
         f"{format_percent(mean_progress(team.outcomes))} · predictability "
-        f"{escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored))}"
+        f"{escape_markdown(predictability_text(p, len(team.outcomes)))}"
     )
     if not team.outcomes:
         st.markdown("### No outcomes in this PI.")
@@ -93,9 +93,16 @@ def train_slide(pi_status: PIStatus) -> None:
     st.title(escape_markdown(f"{name} train" if name else "The whole train"), anchor=False)
     outcomes = [o for t in pi_status.teams for o in t.outcomes] + list(pi_status.train_outcomes)
     rollup = pi_status.train_predictability
-    pooled = "not yet scored" if rollup.pooled is None else f"{rollup.pooled:.0f}% pooled"
-    mean = "" if rollup.mean_of_teams is None else f" · {rollup.mean_of_teams:.0f}% mean of teams"
-    st.markdown(f"### Predictability: {pooled}{mean} {band_badge_md(rollup.pooled_band)}")
+    if rollup.not_yet_scored and not rollup.pi_ended:
+        team_outcomes = sum(len(t.outcomes) for t in pi_status.teams)
+        headline = escape_markdown(predictability_text(rollup, team_outcomes))
+        st.markdown(f"### Predictability: {headline}")
+    else:
+        pooled = "not yet scored" if rollup.pooled is None else f"{rollup.pooled:.0f}% pooled"
+        mean = (
+            "" if rollup.mean_of_teams is None else f" · {rollup.mean_of_teams:.0f}% mean of teams"
+        )
+        st.markdown(f"### Predictability: {pooled}{mean} {band_badge_md(rollup.pooled_band)}")
     st.markdown(
         f"### {len(outcomes)} outcomes: "
         + count_badges_md(health_counts(outcomes), order=HEALTH_ORDER, kind="health")

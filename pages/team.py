@@ -54,7 +54,7 @@ summary[0].markdown(
 )
 summary[1].markdown(
     "**Predictability:** "
-    + escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored)),
+    + escape_markdown(predictability_text(p, len(status.outcomes))),
     help="Actual business value as a percent of the planned value of committed outcomes.",
 )
 for check in status.checks:
