@@ -4,6 +4,7 @@ own every `interval` seconds."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import streamlit as st
@@ -26,7 +27,7 @@ from ui.format import (
 from ui.frame import page_frame, recheck_frame
 from ui.inspect_adapt import inspect_adapt_slide
 from ui.iterations import present_goal
-from ui.present import PRESENT_CSS, present_interval
+from ui.present import PRESENT_CSS, PRESENT_KEYS, present_interval
 from ui.text import escape_markdown
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 
@@ -34,6 +35,13 @@ frame = page_frame("present")
 
 # A constant style block (no user text): big type and high contrast for a projector.
 st.html(PRESENT_CSS)
+# A constant script from ui/present_keys.html (no user text): arrows, Space and a
+# clicker's PageUp/PageDown press the Previous/Next buttons below.
+st.html(PRESENT_KEYS, unsafe_allow_javascript=True)
+
+SHOWN_AT = "present.shown_at"
+DRAWN = "present.drawn"  # the slide the placeholder holds, to clear it on a change
+TICK_S = 1  # the countdown's step
 
 interval = present_interval(st.query_params.get("interval"))
 try:
@@ -62,12 +70,12 @@ slides: list[TeamStatus | str | None] = [*status.teams, None, INSPECT]
 
 def go(step: int) -> None:
     st.session_state[state.PRESENT_SLIDE] = st.session_state.get(state.PRESENT_SLIDE, 0) + step
-    st.session_state["present.shown_at"] = time.monotonic()
+    st.session_state[SHOWN_AT] = time.monotonic()
 
 
 def toggle_pause() -> None:
     st.session_state[state.PRESENT_PAUSED] = not st.session_state.get(state.PRESENT_PAUSED, False)
-    st.session_state["present.shown_at"] = time.monotonic()
+    st.session_state[SHOWN_AT] = time.monotonic()
 
 
 def team_slide(team: TeamStatus) -> None:
@@ -113,6 +121,16 @@ def train_slide(pi_status: PIStatus) -> None:
             f"### {sum(verdicts.values())} hypotheses: "
             + count_badges_md(verdicts, order=VERDICT_ORDER, kind="verdict")
         )
+    if pi_status.train_outcomes:
+        st.divider()
+        st.markdown("### Train outcomes")
+        for outcome in pi_status.train_outcomes:
+            line = st.columns([1.7, 8, 1.1], vertical_alignment="center")
+            line[0].markdown(health_badge_md(outcome.health))
+            line[1].markdown(
+                f"### {escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}"
+            )
+            line[2].markdown(f"### {format_percent(outcome.progress)}", text_alignment="right")
     st.divider()
     for team in pi_status.teams:
         row = st.columns([2.2, 8], vertical_alignment="center")
@@ -123,38 +141,71 @@ def train_slide(pi_status: PIStatus) -> None:
         )
 
 
-@st.fragment(run_every=interval)
+def countdown_text(remaining: int) -> str:
+    return f"next in {remaining} s"
+
+
+@st.fragment(run_every=TICK_S)
 def slide_show() -> None:
+    """Ticks every second so the countdown counts down; advances when it reaches 0."""
     recheck_frame(frame)  # after a sign-out, a fragment rerun must not draw slides
     now = time.monotonic()
-    shown_at = st.session_state.get("present.shown_at")
+    shown_at = st.session_state.get(SHOWN_AT)
     paused = st.session_state.get(state.PRESENT_PAUSED, False)
     if shown_at is None:
-        st.session_state["present.shown_at"] = now
-    elif not paused and now - shown_at >= interval - 0.5:
-        # A timer tick (button clicks reset `shown_at`, so they never count twice).
+        st.session_state[SHOWN_AT] = shown_at = now
+    elif paused:
+        # A paused slide keeps its full interval for when the show resumes.
+        st.session_state[SHOWN_AT] = shown_at = now
+    elif now - shown_at >= interval - 0.5:
+        # A timer tick (button clicks and keys reset `shown_at`, so they never count twice).
         go(1)
+        shown_at = now
+    remaining = max(1, math.ceil(interval - (now - shown_at)))
     index = st.session_state.get(state.PRESENT_SLIDE, 0) % len(slides)
     st.session_state[state.PRESENT_SLIDE] = index
     slide = slides[index]
-    if slide is None:
-        train_slide(status)
-    elif slide == INSPECT:
-        inspect_adapt_slide(inspect_and_adapt(status, view.snapshot))
-    elif isinstance(slide, TeamStatus):
-        team_slide(slide)
+    # One placeholder holds the slide. When the slide changes it is emptied first: the
+    # browser keeps a block's old children until the run ends, so redrawing in place would
+    # show a frame with the new title over the old slide's rows.
+    holder = st.empty()
+    if st.session_state.get(DRAWN) != index:
+        holder.empty()
+        st.session_state[DRAWN] = index
+    with holder.container():
+        if slide is None:
+            train_slide(status)
+        elif slide == INSPECT:
+            inspect_adapt_slide(inspect_and_adapt(status, view.snapshot))
+        elif isinstance(slide, TeamStatus):
+            team_slide(slide)
     st.divider()
     controls = st.columns([1, 1, 1, 4], vertical_alignment="center")
-    controls[0].button("Previous", icon=":material/skip_previous:", on_click=go, args=(-1,))
+    controls[0].button(
+        "Previous",
+        icon=":material/skip_previous:",
+        on_click=go,
+        args=(-1,),
+        key="present-previous",
+        help="Left arrow or Page Up",
+    )
     controls[1].button(
         "Play" if paused else "Pause",
         icon=":material/play_arrow:" if paused else ":material/pause:",
         on_click=toggle_pause,
+        key="present-pause",
     )
-    controls[2].button("Next", icon=":material/skip_next:", on_click=go, args=(1,))
+    controls[2].button(
+        "Next",
+        icon=":material/skip_next:",
+        on_click=go,
+        args=(1,),
+        key="present-next",
+        help="Right arrow, Page Down or Space",
+    )
     controls[3].markdown(
         f"Slide {index + 1} of {len(slides)} · {escape_markdown(pi.name)} · "
-        f"as of {day_text(as_of)}" + (" · paused" if paused else f" · next in {interval} s")
+        f"as of {day_text(as_of)} · " + ("paused" if paused else countdown_text(remaining))
     )
 
 
