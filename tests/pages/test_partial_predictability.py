@@ -31,7 +31,8 @@ SCORED_PERCENT = "90% of the scored so far"
 
 @pytest.fixture
 def partial_ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Checkout with three committed outcomes, one scored; the PI is running."""
+    """Checkout with three committed outcomes, one scored, and one train outcome; the PI
+    is running."""
     engine = make_engine(database_url)
     with write_session(engine) as session:
         b = Builder(session)
@@ -42,6 +43,8 @@ def partial_ws(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
         b.outcome(pi, team, "CHK-2", "Fewer errors", planned_bv=8, committed=True)
         b.outcome(pi, team, "CHK-3", "More repeat buyers", planned_bv=5, committed=True)
         b.score(scored, 9)
+        # A train-level outcome: the train slide lists it; it enters neither figure.
+        b.outcome(pi, None, "PAY-1", "Fewer abandoned payments", planned_bv=9)
     engine.dispose()
     hold_today(monkeypatch, AS_OF)
     monkeypatch.setenv("OUTCOMES_DATABASE_URL", database_url)
