@@ -146,33 +146,41 @@ def countdown_text(remaining: int) -> str:
 
 
 @st.fragment(run_every=TICK_S)
-def slide_show() -> None:
-    """Ticks every second so the countdown counts down; advances when it reaches 0."""
-    recheck_frame(frame)  # after a sign-out, a fragment rerun must not draw slides
+def countdown() -> None:
+    """Ticks every second and redraws only its own line, so the slide is not redrawn
+    each second; when the countdown reaches 0 it moves on and reruns the page."""
+    recheck_frame(frame)  # after a sign-out, a fragment rerun must not go on
     now = time.monotonic()
     shown_at = st.session_state.get(SHOWN_AT)
-    paused = st.session_state.get(state.PRESENT_PAUSED, False)
-    if shown_at is None:
-        st.session_state[SHOWN_AT] = shown_at = now
-    elif paused:
+    if shown_at is None or st.session_state.get(state.PRESENT_PAUSED, False):
         # A paused slide keeps its full interval for when the show resumes.
         st.session_state[SHOWN_AT] = shown_at = now
     elif now - shown_at >= interval - 0.5:
-        # A timer tick (button clicks and keys reset `shown_at`, so they never count twice).
+        # The timer's step (button clicks and keys reset `shown_at`, so none counts twice).
         go(1)
-        shown_at = now
-    remaining = max(1, math.ceil(interval - (now - shown_at)))
+        st.rerun(scope="app")  # the slide is drawn outside this fragment
+    if st.session_state.get(state.PRESENT_PAUSED, False):
+        st.caption("Paused. Right arrow, Page Down or Space: next; left arrow or Page Up: back.")
+    else:
+        remaining = max(1, math.ceil(interval - (now - shown_at)))
+        st.caption(
+            f"{countdown_text(remaining)} · right arrow, Page Down or Space: next; "
+            "left arrow or Page Up: back."
+        )
+
+
+@st.fragment
+def slide_show() -> None:
+    """The slide and its buttons; a click or key reruns only this."""
+    recheck_frame(frame)  # after a sign-out, a fragment rerun must not draw slides
+    paused = st.session_state.get(state.PRESENT_PAUSED, False)
     index = st.session_state.get(state.PRESENT_SLIDE, 0) % len(slides)
     st.session_state[state.PRESENT_SLIDE] = index
     slide = slides[index]
-    # One placeholder holds the slide. When the slide changes it is emptied first: the
-    # browser keeps a block's old children until the run ends, so redrawing in place would
-    # show a frame with the new title over the old slide's rows.
-    holder = st.empty()
-    if st.session_state.get(DRAWN) != index:
-        holder.empty()
-        st.session_state[DRAWN] = index
-    with holder.container():
+    # The slide's container hides its stale elements (PRESENT_CSS): the browser keeps the
+    # old slide's rows until the run ends, and the new title over them would mix slides.
+    # The slide is redrawn only when it changes, so nothing else ever goes stale in it.
+    with st.container(key="present-slide"):
         if slide is None:
             train_slide(status)
         elif slide == INSPECT:
@@ -205,8 +213,9 @@ def slide_show() -> None:
     )
     controls[3].markdown(
         f"Slide {index + 1} of {len(slides)} · {escape_markdown(pi.name)} · "
-        f"as of {day_text(as_of)} · " + ("paused" if paused else countdown_text(remaining))
+        f"as of {day_text(as_of)}" + (" · paused" if paused else "")
     )
 
 
 slide_show()
+countdown()

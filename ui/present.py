@@ -36,6 +36,7 @@ PRESENT_CSS = """<style>
 .stMainBlockContainer button [data-testid="stIconMaterial"] { color: #000000; }
 .stMainBlockContainer [data-testid="stHeaderActionElements"] { display: none; }
 .stApp [data-testid="stHeader"] button { color: #31333f; }
+.st-key-present-slide [data-stale="true"] { display: none; }
 </style>"""
 
 

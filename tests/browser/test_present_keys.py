@@ -29,8 +29,10 @@ class Counted:
         self.interactions = 0
 
     def press(self, key: str) -> str:
-        """Press `key` and return the slide title once the new slide is drawn."""
+        """Press `key` and return the slide title once the new slide is drawn; fail if
+        any animation frame showed the new title with a row of the old slide."""
         before = slide_title(self.page)
+        self.page.evaluate(WATCH_MIXED_FRAMES, [TITLE, before])
         self.interactions += 1
         self.page.keyboard.press(key)
         self.page.wait_for_function(
@@ -41,7 +43,38 @@ class Counted:
             timeout=20_000,
         )
         wait_for_app(self.page)
+        self.page.wait_for_timeout(300)  # a few more frames after the run has ended
+        mixed = self.page.evaluate(
+            "() => { window.__presentWatch = false; return window.__mixed; }"
+        )
+        assert mixed == [], f"a frame mixed two slides: {mixed}"
         return slide_title(self.page)
+
+
+# Every animation frame until told to stop: once the title is no longer the old slide's,
+# none of the old slide's rows (its h3 lines) may still be on screen.
+WATCH_MIXED_FRAMES = """([selector, before]) => {
+  const main = document.querySelector("[data-testid='stMain']");
+  // Only rows on screen: the page hides the old slide's stale rows (display: none).
+  const rows = (root) =>
+    Array.from(root.querySelectorAll("h3"))
+      .filter((h) => h.checkVisibility())
+      .map((h) => h.innerText.trim());
+  const old = new Set(rows(main).filter((text) => text));
+  window.__mixed = [];
+  window.__presentWatch = true;
+  const frame = () => {
+    if (!window.__presentWatch) return;
+    const h = document.querySelector(selector);
+    const title = h ? h.innerText.trim() : "";
+    if (title && title !== before) {
+      const left = rows(main).filter((text) => old.has(text));
+      if (left.length) window.__mixed.push(title + " with " + left[0]);
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}"""
 
 
 def slide_title(page: Any) -> str:
