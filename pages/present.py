@@ -142,7 +142,7 @@ def train_slide(pi_status: PIStatus) -> None:
 
 
 def countdown_text(remaining: int) -> str:
-    return f"next in {remaining} s"
+    return f"Next slide in {remaining} s"
 
 
 @st.fragment(run_every=TICK_S)
@@ -159,14 +159,14 @@ def countdown() -> None:
         # The timer's step (button clicks and keys reset `shown_at`, so none counts twice).
         go(1)
         st.rerun(scope="app")  # the slide is drawn outside this fragment
+    # Markdown, not a caption: the page's constant style draws it black on white in both
+    # themes, where a caption would take the dark theme's light grey.
+    keys = "right arrow, Page Down or Space: next · left arrow or Page Up: back"
     if st.session_state.get(state.PRESENT_PAUSED, False):
-        st.caption("Paused. Right arrow, Page Down or Space: next; left arrow or Page Up: back.")
+        st.markdown(f"Paused · {keys}")
     else:
         remaining = max(1, math.ceil(interval - (now - shown_at)))
-        st.caption(
-            f"{countdown_text(remaining)} · right arrow, Page Down or Space: next; "
-            "left arrow or Page Up: back."
-        )
+        st.markdown(f"{countdown_text(remaining)} · {keys}")
 
 
 @st.fragment

@@ -124,7 +124,7 @@ def test_the_countdown_counts_down(browser: Any, demo_app: str) -> None:
     main = page.locator("[data-testid='stMain']")
 
     def seconds_left() -> int:
-        found = re.search(r"next in (\d+) s", main.inner_text())
+        found = re.search(r"Next slide in (\d+) s", main.inner_text())
         assert found, "no countdown on the slide"
         return int(found.group(1))
 
@@ -134,11 +134,25 @@ def test_the_countdown_counts_down(browser: Any, demo_app: str) -> None:
     page.context.close()
 
 
+def test_the_show_advances_on_its_own(browser: Any, demo_app: str) -> None:
+    page = open_present(browser, demo_app, "light", f"/present?interval=3&as_of={DEMO_TODAY}")
+    first = slide_title(page)
+    page.wait_for_function(
+        "([selector, first]) => document.querySelector(selector).innerText.trim() !== first",
+        arg=[TITLE, first],
+        timeout=10_000,
+    )
+    page.context.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_buttons_are_readable_in_both_themes(browser: Any, demo_app: str, scheme: str) -> None:
     page = open_present(browser, demo_app, scheme)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"present-{scheme}.png"), full_page=True)
+    Counted(page).press("PageUp")  # back from the first slide: Inspect & Adapt
+    assert Counted(page).press("PageUp").endswith("train")
+    page.screenshot(path=str(SHOTS / f"present-train-{scheme}.png"), full_page=True)
     for key in ("previous", "pause", "next"):
         # .first: Streamlit draws a button with a help tooltip twice (one hidden copy).
         button = page.locator(f".st-key-present-{key} button").first.first

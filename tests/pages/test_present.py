@@ -43,19 +43,19 @@ def test_the_train_slide_lists_the_train_outcomes() -> None:
 
 def test_the_countdown_counts_down_and_then_advances() -> None:
     at = present(20)
-    assert "Slide 1 of 3" in texts(at) and "next in 20 s" in texts(at)
+    assert "Slide 1 of 3" in texts(at) and "Next slide in 20 s" in texts(at)
     # 7.2 s later (the page ticks every second): 13 s to go, still the first slide.
     at.session_state[SHOWN_AT] = time.monotonic() - 7.2
     at.run()
-    assert "Slide 1 of 3" in texts(at) and "next in 13 s" in texts(at)
+    assert "Slide 1 of 3" in texts(at) and "Next slide in 13 s" in texts(at)
     # Once the interval has passed the next slide shows with a fresh countdown.
     at.session_state[SHOWN_AT] = time.monotonic() - 20
     at.run()
-    assert "Slide 2 of 3" in texts(at) and "next in 20 s" in texts(at)
+    assert "Slide 2 of 3" in texts(at) and "Next slide in 20 s" in texts(at)
     assert at.title[0].value == "Payments train"
 
 
 def test_a_paused_show_says_paused_and_does_not_advance() -> None:
     at = present(5, **{state.PRESENT_PAUSED: True, SHOWN_AT: time.monotonic() - 60})
     text = texts(at)
-    assert "Slide 1 of 3" in text and "paused" in text and "next in" not in text
+    assert "Slide 1 of 3" in text and "paused" in text and "Next slide in" not in text
