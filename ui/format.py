@@ -127,7 +127,11 @@ def predictability_text(p: TeamPredictability | TrainPredictability, outcomes: i
         percent, band = p.percent, p.band
     if p.not_yet_scored and not p.pi_ended:
         total = max(outcomes, p.not_yet_scored)
-        text = f"Partial: {total - p.not_yet_scored} of {total} scored"
+        # PRODUCT.md's words for the unscored ones ("not yet scored") stay in the text.
+        text = (
+            f"Partial: {total - p.not_yet_scored} of {total} scored "
+            f"({p.not_yet_scored} not yet scored)"
+        )
         if percent is not None:
             text += f" · {percent:.0f}% of the scored so far"
         return text
