@@ -35,7 +35,7 @@ frame = page_frame("present")
 
 # A constant style block (no user text): big type and high contrast for a projector.
 st.html(PRESENT_CSS)
-# A constant script from ui/present_keys.html (no user text): arrows, Space and a
+# A constant script from ui/present.py (no user text): arrows, Space and a
 # clicker's PageUp/PageDown press the Previous/Next buttons below.
 st.html(PRESENT_KEYS, unsafe_allow_javascript=True)
 

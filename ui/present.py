@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.validate import bounded_int
 
 PRESENT_MIN_INTERVAL = 3
@@ -40,8 +38,54 @@ PRESENT_CSS = """<style>
 </style>"""
 
 
-# The keyboard and clicker script, a constant file beside this module (see its comments).
-PRESENT_KEYS = (Path(__file__).parent / "present_keys.html").read_text(encoding="utf-8")
+# Present mode's keyboard and clicker control, a constant script (no user text ever goes
+# in here; tests/test_safe_rendering.py holds every st.html to a constant string). Tested
+# in Chromium by tests/browser/test_present_keys.py.
+PRESENT_KEYS = """<script>
+// Present mode's keyboard and presentation-clicker control (issue 14). Constant markup,
+// no user text. Clickers send PageUp/PageDown; keyboards use the arrows and Space.
+// The keys press the page's own Previous/Next buttons (found by their Streamlit keys),
+// so a key does exactly what a click does, through the same server-side callback.
+(() => {
+  if (window.__outcomesPresentKeys) return; // st.html reruns this on every redraw
+  window.__outcomesPresentKeys = true;
+  const NEXT = new Set(["ArrowRight", "PageDown", " ", "Spacebar"]);
+  const PREVIOUS = new Set(["ArrowLeft", "PageUp"]);
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
+      const target = event.target;
+      // Typing in a field (the sidebar's PI picker) keeps its keys.
+      if (target && target.closest && target.closest("input, textarea, select, [contenteditable]")) {
+        return;
+      }
+      const which = NEXT.has(event.key) ? "next" : PREVIOUS.has(event.key) ? "previous" : null;
+      if (!which) return;
+      // Only on the present page: elsewhere these buttons do not exist and keys scroll.
+      const button = document.querySelector(`.st-key-present-${which} button`);
+      if (!button || button.disabled) return;
+      event.preventDefault();
+      event.stopPropagation();
+      button.click();
+    },
+    true,
+  );
+  // A focused button would take Space as its own click on key-up (say Pause, after a
+  // click on it): on the present page Space belongs to "next" alone.
+  document.addEventListener(
+    "keyup",
+    (event) => {
+      if (event.key === " " && document.querySelector(".st-key-present-next button")) {
+        const target = event.target;
+        if (target && target.closest && target.closest("input, textarea, select")) return;
+        event.preventDefault();
+      }
+    },
+    true,
+  );
+})();
+</script>"""
 
 
 def present_interval(raw: str | None) -> int:
