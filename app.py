@@ -68,19 +68,19 @@ else:
         )
     with columns[1]:
         train = status.train_predictability
-        if train.pooled is None:
+        # Train-level outcomes enter neither figure, so M counts the teams' outcomes only.
+        team_outcomes = sum(len(t.outcomes) for t in status.teams)
+        if train.not_yet_scored and not train.pi_ended:
+            # Mid-PI a band from the few scored outcomes would mislead (issue 14).
+            value = "Partial"
+            detail = escape_markdown(predictability_text(train, team_outcomes))
+        elif train.pooled is None:
             value = "Pending"
-            detail = (
-                f"Scored at the PI's end ({train.not_yet_scored} outcomes)."
-                if train.not_yet_scored
-                else "No committed business value planned."
-            )
+            detail = "No committed business value planned."
         else:
             value = f"{train.pooled:.0f}%"
             mean = "—" if train.mean_of_teams is None else f"{train.mean_of_teams:.0f}%"
             detail = f"Pooled {band_badge_md(train.pooled_band)} · mean of teams {mean}"
-            if train.not_yet_scored:
-                detail += f" · {train.not_yet_scored} not yet scored"
         tile(
             "Predictability",
             value,
@@ -147,9 +147,7 @@ else:
             else:
                 row[2].progress(progress, text=format_percent(progress))
             p = team.predictability
-            row[3].markdown(
-                escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored))
-            )
+            row[3].markdown(escape_markdown(predictability_text(p, len(team.outcomes))))
             row[4].markdown(escape_markdown(day_text(last_update.get(team.team.id))))
 
     if status.train_outcomes:

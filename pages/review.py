@@ -46,20 +46,35 @@ train = status.train_predictability
 scorer = can_score_business_value(frame.actor)
 
 # ---------------------------------------------------------------- train rollup
+# Mid-PI a band from the few scored outcomes would mislead (issue 14): "Partial" instead.
+partial = bool(train.not_yet_scored) and not train.pi_ended
+team_outcomes = sum(len(t.outcomes) for t in status.teams)
 columns = st.columns(4)
 with columns[0]:
     tile(
         "Predictability (pooled)",
-        "—" if train.pooled is None else f"{train.pooled:.0f}%",
-        band_badge_md(train.pooled_band) or "Not yet scored",
+        "Partial" if partial else "—" if train.pooled is None else f"{train.pooled:.0f}%",
+        escape_markdown(predictability_text(train, team_outcomes))
+        if partial
+        else band_badge_md(train.pooled_band) or "Not yet scored",
         help="All teams' actual business value over all teams' planned value of committed "
         "outcomes. Healthy: 80–100%.",
     )
 with columns[1]:
     tile(
         "Mean of teams",
-        "—" if train.mean_of_teams is None else f"{train.mean_of_teams:.0f}%",
-        band_badge_md(train.mean_band) or "Not yet scored",
+        "Partial"
+        if partial
+        else "—"
+        if train.mean_of_teams is None
+        else f"{train.mean_of_teams:.0f}%",
+        (
+            "no team has a scored outcome yet"
+            if train.mean_of_teams is None
+            else f"{train.mean_of_teams:.0f}% of the teams' scored outcomes so far"
+        )
+        if partial
+        else band_badge_md(train.mean_band) or "Not yet scored",
         help="The mean of the team percents (teams with something committed and scored).",
     )
 with columns[2]:
@@ -154,8 +169,7 @@ for team in status.teams:
         head = st.columns([3, 2], vertical_alignment="center")
         head[0].subheader(escape_markdown(team.team.name), anchor=False)
         head[1].markdown(
-            "**Predictability:** "
-            + escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored))
+            "**Predictability:** " + escape_markdown(predictability_text(p, len(team.outcomes)))
         )
         if not team.outcomes:
             st.caption("No outcomes in this PI.")

@@ -53,8 +53,7 @@ summary[0].markdown(
     " ".join(f"{escape_markdown(o.key)} {health_badge_md(o.health)}" for o in status.outcomes)
 )
 summary[1].markdown(
-    "**Predictability:** "
-    + escape_markdown(predictability_text(p.percent, p.band, p.not_yet_scored)),
+    "**Predictability:** " + escape_markdown(predictability_text(p, len(status.outcomes))),
     help="Actual business value as a percent of the planned value of committed outcomes.",
 )
 for check in status.checks:

@@ -20,6 +20,8 @@ from core.model import (
     PIInfo,
     PISnapshot,
     TargetStatus,
+    TeamPredictability,
+    TrainPredictability,
 )
 from ui.text import escape_markdown
 from ui.theme import PREDICTABILITY_BAND_LABEL, health_label, verdict_label
@@ -112,13 +114,30 @@ def mean_progress(outcomes: Iterable[OutcomeStatus]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def predictability_text(percent: float | None, band: str | None, not_yet_scored: int) -> str:
+def predictability_text(p: TeamPredictability | TrainPredictability, outcomes: int) -> str:
+    """A team's (or, pooled, the train's) predictability in words, for every page.
+
+    Before the PI ends only the scored outcomes enter the sums, so a band from 1 of 15
+    scored would mislead: while any outcome is unscored the text says "Partial: N of M
+    scored" and no band, with the scored ones' percent labelled as partial. `outcomes`
+    is M, the outcomes the figure is about (the team's, or every team's for the train)."""
+    if isinstance(p, TrainPredictability):
+        percent, band = p.pooled, p.pooled_band
+    else:
+        percent, band = p.percent, p.band
+    if p.not_yet_scored and not p.pi_ended:
+        total = max(outcomes, p.not_yet_scored)
+        # PRODUCT.md's words for the unscored ones ("not yet scored") stay in the text.
+        text = (
+            f"Partial: {total - p.not_yet_scored} of {total} scored "
+            f"({p.not_yet_scored} not yet scored)"
+        )
+        if percent is not None:
+            text += f" · {percent:.0f}% of the scored so far"
+        return text
     if percent is None:
-        return "not yet scored" if not_yet_scored else "nothing committed"
-    text = f"{percent:.0f}% · {PREDICTABILITY_BAND_LABEL.get(band or '', '')}"
-    if not_yet_scored:
-        text += f" ({not_yet_scored} not yet scored)"
-    return text
+        return "not yet scored" if p.not_yet_scored else "nothing committed"
+    return f"{percent:.0f}% · {PREDICTABILITY_BAND_LABEL.get(band or '', '')}"
 
 
 def outcome_badges_md(outcome: OutcomeStatus) -> str:

@@ -12,7 +12,9 @@ PRESENT_DEFAULT_INTERVAL = 15
 
 
 # A constant (no user text ever goes in here): big type and high contrast, readable from
-# the back of a room on a 1280x720 projector.
+# the back of a room on a 1280x720 projector. The page is white in either theme, so the
+# buttons and header controls are drawn dark on white too (the dark theme's own buttons
+# would be dark on this white page).
 PRESENT_CSS = """<style>
 .stApp, .stApp [data-testid="stHeader"] { background: #ffffff; color: #000000; }
 .stMainBlockContainer { max-width: 100%; padding: 3rem 3vw 1rem 3vw; }
@@ -25,9 +27,65 @@ PRESENT_CSS = """<style>
 .stMainBlockContainer .stMarkdownBadge { font-size: max(1.4rem, 1.9vw) !important;
   font-weight: 700; padding: 0.1em 0.45em; }
 .stMainBlockContainer p:has(> .stMarkdownBadge) { margin: 0; }
-.stMainBlockContainer button p { font-size: max(1.1rem, 1.2vw); }
+.stMainBlockContainer button p { font-size: max(1.1rem, 1.2vw); color: inherit; }
+.stMainBlockContainer button { background: #ffffff; color: #000000; border: 2px solid #31333f; }
+.stMainBlockContainer button:hover, .stMainBlockContainer button:focus-visible {
+  background: #f0f2f6; color: #000000; border-color: #000000; }
+.stMainBlockContainer button [data-testid="stIconMaterial"] { color: #000000; }
 .stMainBlockContainer [data-testid="stHeaderActionElements"] { display: none; }
+.stApp [data-testid="stHeader"] button { color: #31333f; }
+.st-key-present-slide [data-stale="true"] { display: none; }
 </style>"""
+
+
+# Present mode's keyboard and clicker control, a constant script (no user text ever goes
+# in here; tests/test_safe_rendering.py holds every st.html to a constant string). Tested
+# in Chromium by tests/browser/test_present_keys.py.
+PRESENT_KEYS = """<script>
+// Present mode's keyboard and presentation-clicker control (issue 14). Constant markup,
+// no user text. Clickers send PageUp/PageDown; keyboards use the arrows and Space.
+// The keys press the page's own Previous/Next buttons (found by their Streamlit keys),
+// so a key does exactly what a click does, through the same server-side callback.
+(() => {
+  if (window.__outcomesPresentKeys) return; // st.html reruns this on every redraw
+  window.__outcomesPresentKeys = true;
+  const NEXT = new Set(["ArrowRight", "PageDown", " ", "Spacebar"]);
+  const PREVIOUS = new Set(["ArrowLeft", "PageUp"]);
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
+      const target = event.target;
+      // Typing in a field (the sidebar's PI picker) keeps its keys.
+      if (target && target.closest && target.closest("input, textarea, select, [contenteditable]")) {
+        return;
+      }
+      const which = NEXT.has(event.key) ? "next" : PREVIOUS.has(event.key) ? "previous" : null;
+      if (!which) return;
+      // Only on the present page: elsewhere these buttons do not exist and keys scroll.
+      const button = document.querySelector(`.st-key-present-${which} button`);
+      if (!button || button.disabled) return;
+      event.preventDefault();
+      event.stopPropagation();
+      button.click();
+    },
+    true,
+  );
+  // A focused button would take Space as its own click on key-up (say Pause, after a
+  // click on it): on the present page Space belongs to "next" alone.
+  document.addEventListener(
+    "keyup",
+    (event) => {
+      if (event.key === " " && document.querySelector(".st-key-present-next button")) {
+        const target = event.target;
+        if (target && target.closest && target.closest("input, textarea, select")) return;
+        event.preventDefault();
+      }
+    },
+    true,
+  );
+})();
+</script>"""
 
 
 def present_interval(raw: str | None) -> int:

@@ -331,10 +331,10 @@ def test_review_lists_every_hypothesis_in_inspect_and_adapt_waiting_ones_first(
     assert set(tables[1]["decision"]) == {"Persevere"}
 
 
-def test_review_of_the_running_pi_says_not_yet_scored(open_page: Open) -> None:
+def test_review_of_the_running_pi_says_partial_and_not_yet_scored(open_page: Open) -> None:
     at = open_page("pages/review.py", as_of=AS_OF)
     assert title(at) == f"{CURRENT_PI} review"
-    assert "not yet scored" in texts(at)
+    assert re.search(r"Partial: \d+ of \d+ scored \(\d+ not yet scored\)", texts(at))
 
 
 def test_review_offers_scoring_to_admins_only(open_page: Open) -> None:
