@@ -669,7 +669,7 @@ BAD_DOCUMENTS = [
     ("blank if", _set("outcomes.0.hypotheses.0.if", "  "), {f"{OUTCOME}.hypotheses[0].if"}),
     ("reading value NaN", _set("readings.0.value", float("nan")), {f"{READING}.value"}),
     ("reading value text", _set("readings.0.value", "2,1"), {f"{READING}.value"}),
-    ("reading unknown source", _set("readings.0.source", "api"), {f"{READING}.source"}),
+    ("reading unknown source", _set("readings.0.source", "pigeon"), {f"{READING}.source"}),
     (
         "reading of unknown metric",
         _set("readings.0.metric", "Speed"),
