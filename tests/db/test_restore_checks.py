@@ -47,6 +47,7 @@ def _tamper(path: Path, sql: str) -> None:
     connection.close()
 
 
+@pytest.mark.sqlite_only("a SQLite backup file with a foreign schema: SQLite file restore")
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
@@ -75,6 +76,7 @@ def test_sqlite_backup_with_foreign_schema_is_refused(
     assert _teams(sqlite_engine) == 2  # untouched
 
 
+@pytest.mark.sqlite_only("restores a SQLite backup file")
 def test_untampered_sqlite_backup_restores(sqlite_engine: Engine, saved: Path) -> None:
     with write_session(sqlite_engine) as session:
         session.add(Team(name="Wallet", key="WAL"))

@@ -103,6 +103,7 @@ def test_session_version_of_is_what_a_sign_in_carries(engine: Engine) -> None:
         assert session_version_of(session, username="ana") is None
 
 
+@pytest.mark.sqlite_only("restores a SQLite backup file")
 def test_restore_ends_every_session_even_of_restored_accounts(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:

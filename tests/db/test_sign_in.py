@@ -105,6 +105,7 @@ def test_setting_the_password_lifts_every_clients_lock(engine: Engine, ana: str)
     assert attempt(engine, "ana", "new password 1", ATTACKER) == "ok"
 
 
+@pytest.mark.sqlite_only("SQLite's single writer lock is what the hash must not hold")
 def test_hash_is_verified_outside_the_write_transaction(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
