@@ -9,6 +9,7 @@ from core.format import day_text, format_percent
 from ui import reads
 from ui.cards import contributor_links, no_data_message, tile
 from ui.filters import filter_row, page_params, pi_caption, title_row
+from ui.first_steps import empty_workspace_message
 from ui.format import (
     band_badge_md,
     count_badges_md,
@@ -37,9 +38,12 @@ else:
     pi, as_of = filters.pi, filters.as_of
     if pi is None:
         title_row(filters.top, "PI overview")
-        no_data_message(
-            "There is no PI yet. An admin adds trains, teams and PIs on the Admin page."
-        )
+        if reads.teams(train_name=None, include_inactive=True):
+            no_data_message(
+                "There is no PI yet. An admin adds trains, teams and PIs on the Admin page."
+            )
+        else:
+            empty_workspace_message(frame, "This workspace is empty: no teams or PIs yet.")
         st.stop()
     title_row(
         filters.top,
@@ -191,7 +195,10 @@ else:
     with right:
         st.subheader("Stale metrics")
         stale = metrics[metrics["stale"]].copy() if total else metrics
-        if stale.empty:
+        if not total:
+            # "Every metric is up to date" would be vacuously true (issue 14).
+            st.caption("No metrics yet: editors add them on the Plan page (Metrics tab).")
+        elif stale.empty:
             st.caption("Every metric is up to date.")
         else:
             stale["late"] = [

