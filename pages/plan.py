@@ -22,6 +22,7 @@ from ui.plan_forms import (
     Scope,
     hypothesis_form,
     hypothesis_summary,
+    just_added,
     outcome_editor,
     target_form,
     target_summary,
@@ -119,14 +120,22 @@ def targets_and_hypotheses(frame: Frame, scope: Scope, outcome: EditRecord) -> N
     for target in targets:
         with st.expander(escape_markdown(target_summary(target))):
             target_form(frame, scope.pi.end_date, outcome, target, metrics)
-    with st.expander("Add a target", icon=":material/add:", expanded=not targets):
+    with st.expander(
+        "Add a target",
+        icon=":material/add:",
+        expanded=not targets or just_added("target", outcome.id),
+    ):
         target_form(frame, scope.pi.end_date, outcome, None, metrics)
     st.subheader("Hypotheses", anchor=False)
     st.caption("If we build X, we expect Y, because Z.")
     for hypothesis in hypotheses:
         with st.expander(escape_markdown(hypothesis_summary(hypothesis))):
             hypothesis_form(frame, outcome, hypothesis, metrics, releases)
-    with st.expander("Add a hypothesis", icon=":material/add:", expanded=not hypotheses):
+    with st.expander(
+        "Add a hypothesis",
+        icon=":material/add:",
+        expanded=not hypotheses or just_added("hypothesis", outcome.id),
+    ):
         hypothesis_form(frame, outcome, None, metrics, releases)
 
 

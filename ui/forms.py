@@ -241,6 +241,11 @@ class FormState:
         if text:
             st.session_state[f"{self.name}#note"] = (text, time.monotonic())
 
+    def has_note(self) -> bool:
+        """True while this form has a note to show (its last save's confirmation)."""
+        _, at = st.session_state.get(f"{self.name}#note") or ("", 0.0)
+        return time.monotonic() - at < NOTE_SECONDS
+
     def finish(self, note: str) -> None:
         """After a save landed: fresh widgets, a new submission key, a note to show."""
         self.note(note)

@@ -10,9 +10,12 @@ from typing import Any
 import streamlit as st
 
 from core.checks import REWRITE_TEMPLATE, outcome_checks
-from core.model import OutcomeSpec, PIInfo
+from core.format import day_text
+from core.model import OutcomeSpec, PIInfo, ReadingPoint
 from db.edit_queries import EditRecord, PlanChecksInput
+from db.engine import read_session
 from db.models import DIRECTIONS, EFFECT_UNITS, OUTCOME_STATUSES
+from db.queries import latest_readings_for
 from db.writes import (
     add_hypothesis,
     add_target,
@@ -235,24 +238,43 @@ def target_form(
     if not metric_labels:
         st.info("Add a metric first (the Metrics tab).")
         return
-    with st.form(form.form_key, border=False):
+    with read_session(frame.engine) as session:
+        latest = latest_readings_for(session, metric_ids=metric_labels, as_of=dt.date.today())
+    first = next(iter(metric_labels))
+    offered = latest.get(form.values.get("metric_id", first)) if record is None else None
+    metric_key = form.field("metric_id", first)
+    baseline_key = form.field("baseline", offered.value if offered else None)
+    baseline_date_key = form.field("baseline_date", offered.date if offered else None)
+    if offered is not None:
+        form.keep("offered", lambda: offered)
+    # Outside the form, so choosing a metric reruns at once and offers its latest reading.
+    a, b = st.columns(2)
+    metric_id = a.selectbox(
+        "Metric",
+        list(metric_labels),
+        key=metric_key,
+        format_func=lambda i: metric_labels[i],
+        on_change=_offer_baseline,
+        args=(form, latest),
+    )
+    kind = b.selectbox(
+        "Kind",
+        KIND_CHOICES,
+        key=form.field("kind", ""),
+        format_func=lambda k: KIND_WORDS.get(k, "maintain (stay in a band)"),
+    )
+    # No st.form: every field is committed as it is left, so a metric chosen after typing
+    # a baseline never meets a stale one (the offer below would overwrite it).
+    with st.container():
         a, b = st.columns(2)
-        metric_id = a.selectbox(
-            "Metric",
-            list(metric_labels),
-            key=form.field("metric_id", next(iter(metric_labels))),
-            format_func=lambda i: metric_labels[i],
-        )
-        kind = b.selectbox(
-            "Kind",
-            KIND_CHOICES,
-            key=form.field("kind", ""),
-            format_func=lambda k: KIND_WORDS.get(k, "maintain (stay in a band)"),
-        )
-        a, b = st.columns(2)
-        baseline = a.number_input("Baseline", key=form.field("baseline"), format=NUMBER_FORMAT)
-        baseline_date = b.date_input(
-            "Baseline date", key=form.field("baseline_date"), format="YYYY-MM-DD"
+        baseline = a.number_input("Baseline", key=baseline_key, format=NUMBER_FORMAT)
+        baseline_date = b.date_input("Baseline date", key=baseline_date_key, format="YYYY-MM-DD")
+        st.caption(
+            baseline_hint(
+                metric_labels.get(metric_id, "This metric"),
+                latest.get(metric_id),
+                offered=record is None,
+            )
         )
         a, b = st.columns(2)
         goal = a.number_input("Target value", key=form.field("target"), format=NUMBER_FORMAT)
@@ -266,7 +288,9 @@ def target_form(
         band_high = b.number_input(
             "Band high (maintain only)", key=form.field("band_high"), format=NUMBER_FORMAT
         )
-        submitted = st.form_submit_button("Save target" if record else "Add target")
+        submitted = st.button(
+            "Save target" if record else "Add target", key=form.button_key("save")
+        )
     fields = {
         "metric_id": metric_id,
         "kind": kind or None,
@@ -282,10 +306,61 @@ def target_form(
         fields,
         create=KeyedWrite(add_target, actor=frame.actor, outcome_id=outcome.id, **fields),
         update=form.update_write(update_target, "target_id", actor=frame.actor),
-        created="Added the target.",
+        created=_target_added(metric_labels),
         saved="Saved the target.",
         archive="target",
     )
+
+
+def baseline_hint(metric: str, reading: ReadingPoint | None, *, offered: bool = True) -> str:
+    """What the form knows of the metric's level today (escaped: the name is user text);
+    `offered`: a new target's form, where it is prefilled as the baseline."""
+    if reading is None:
+        return escape_markdown(
+            f"{metric} has no reading yet: leave the baseline blank until it is measured."
+        )
+    return escape_markdown(
+        f"Latest reading of {metric}: {reading.value:g} on {day_text(reading.date)}"
+        + (", offered as the baseline." if offered else ".")
+    )
+
+
+def _offer_baseline(form: FormState, latest: dict[int, ReadingPoint]) -> None:
+    """A newly chosen metric's latest reading becomes the baseline, unless the person has
+    typed one of their own (a baseline that is still the last offer is replaced)."""
+    if form.record_id is not None:
+        return
+    baseline_key, date_key = form.key("baseline"), form.key("baseline_date")
+    offered_key = f"{form.form_key}#offered"  # form.keep's key for "offered"
+    previous: ReadingPoint | None = st.session_state.get(offered_key)
+    current = (st.session_state.get(baseline_key), st.session_state.get(date_key))
+    untouched = current == (None, None) or (
+        previous is not None and current == (previous.value, previous.date)
+    )
+    if not untouched:
+        return
+    offer = latest.get(st.session_state.get(form.key("metric_id")))
+    st.session_state[baseline_key] = offer.value if offer else None
+    st.session_state[date_key] = offer.date if offer else None
+    st.session_state[offered_key] = offer
+
+
+def _target_added(metric_labels: dict[int, str]) -> Any:
+    def message(target: Any) -> str:
+        return f"Added the target on {metric_labels.get(target.metric_id, 'the metric')}."
+
+    return message
+
+
+def new_form_name(kind: str, outcome_id: int) -> str:
+    """The name of the form that adds a target or hypothesis (`kind`) to an outcome."""
+    return f"plan.{kind}.new.{outcome_id}"
+
+
+def just_added(kind: str, outcome_id: int) -> bool:
+    """True right after a target or hypothesis was added to the outcome: its "Add" form
+    (folded once the outcome has one) opens to show the confirmation."""
+    return FormState(new_form_name(kind, outcome_id)).has_note()
 
 
 def metric_choices(record: EditRecord | None, metrics: list[EditRecord]) -> dict[int, str]:
@@ -302,6 +377,10 @@ def metric_choices(record: EditRecord | None, metrics: list[EditRecord]) -> dict
 
 def hypothesis_summary(hypothesis: EditRecord) -> str:
     return f"{hypothesis.label}: if {hypothesis['if_text']}"
+
+
+def _hypothesis_added(hypothesis: Any) -> str:
+    return f"Added the hypothesis “If we build {hypothesis.if_text}”."
 
 
 def hypothesis_form(
@@ -392,7 +471,7 @@ def hypothesis_form(
         fields,
         create=KeyedWrite(add_hypothesis, actor=frame.actor, outcome_id=outcome.id, **fields),
         update=form.update_write(update_hypothesis, "hypothesis_id", actor=frame.actor),
-        created="Added the hypothesis.",
+        created=_hypothesis_added,
         saved="Saved the hypothesis.",
         archive="hypothesis",
     )

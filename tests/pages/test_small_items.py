@@ -119,3 +119,58 @@ def test_demo_notice_masks_a_postgres_password() -> None:
 
     assert "s3cret" not in notice
     assert "outcomes:***@db.example:5432/board" in notice
+
+
+# ---------------------------------------------------------------- Plan: baseline, confirmation
+
+
+def plan(ws: Workspace) -> AppTest:
+    at = page("pages/plan.py", ws.editor, pi="PI now", team="CHK", outcome="CHK-1")
+    assert not at.exception
+    return at
+
+
+def new_field(widgets: object, kind: str, ws: Workspace, name: str) -> object:
+    return widgets(key=f"plan.{kind}.new.{ws.outcome}#0.{name}")  # type: ignore[operator]
+
+
+def test_a_new_target_offers_the_metrics_latest_reading_as_baseline(ws: Workspace) -> None:
+    at = plan(ws)
+    baseline = new_field(at.number_input, "target", ws, "baseline")
+    day = new_field(at.date_input, "target", ws, "baseline_date")
+    # The first metric, Checkout conversion, was last read 2.2 a week ago.
+    assert (baseline.value, day.value) == (2.2, TODAY - dt.timedelta(days=7))
+    assert "2.2 on" in plain(at) and "offered as the baseline" in plain(at)
+
+    new_field(at.selectbox, "target", ws, "metric_id").set_value(ws.errors).run()
+
+    assert not at.exception
+    assert new_field(at.number_input, "target", ws, "baseline").value == 40
+    new_field(at.selectbox, "target", ws, "metric_id").set_value(ws.latency).run()
+    assert new_field(at.number_input, "target", ws, "baseline").value is None
+    assert "Time to pay has no reading yet" in plain(at)
+
+
+def test_a_typed_baseline_is_kept_when_the_metric_changes(ws: Workspace) -> None:
+    at = plan(ws)
+    new_field(at.number_input, "target", ws, "baseline").set_value(5.0)
+    new_field(at.selectbox, "target", ws, "metric_id").set_value(ws.errors).run()
+
+    assert not at.exception
+    assert new_field(at.number_input, "target", ws, "baseline").value == 5.0
+
+
+def test_adding_a_hypothesis_confirms_it_by_name_in_view(ws: Workspace) -> None:
+    at = plan(ws)  # CHK-1 has a hypothesis already: "Add a hypothesis" is folded
+    assert not next(e for e in at.expander if e.label == "Add a hypothesis").proto.expanded
+    new_field(at.text_input, "hypothesis", ws, "if_text").set_value("we cache the payment page")
+    new_field(at.text_input, "hypothesis", ws, "expect_text").set_value("faster payment")
+
+    next(b for b in at.button if b.label == "Add hypothesis").click().run()
+
+    assert not at.exception
+    assert any(
+        "Added the hypothesis “If we build we cache the payment page”" in unescape(s.value)
+        for s in at.success
+    )
+    assert next(e for e in at.expander if e.label == "Add a hypothesis").proto.expanded
