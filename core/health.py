@@ -33,21 +33,49 @@ AT_RISK_FORECAST = 0.7
 EPSILON = 1e-9
 
 
-def _pace(
+def _pace_reason(
+    health: str,
     progress_raw: float,
     expected: float | None,
     forecast: float | None,
     ref: dt.date,
     target_date: dt.date,
 ) -> str:
-    text = f"{format_percent(progress_raw)} of the way"
-    if expected is not None:
-        text += f" at {format_percent(expected)} of the time"
-    if forecast is not None:
-        text += (
-            f"; forecast reaches {format_percent(forecast)} by {short_day_text(target_date, ref)}"
+    """Why a pace-based health (on_track, at_risk, off_track) was given, naming the rule
+    that decided it: a badge "On track" beside "forecast reaches 73%" read as a
+    contradiction until the reason said the pace, not the forecast, made it on track."""
+    pace = f"{format_percent(progress_raw)} of the way"
+    outlook = (
+        f"forecast reaches {format_percent(forecast)} by {short_day_text(target_date, ref)}"
+        if forecast is not None
+        else ""
+    )
+    if expected is None:  # no baseline date: no straight path to compare with
+        return "; ".join(part for part in (pace, outlook) if part)
+    pace += f" at {format_percent(expected)} of the time"
+    short = expected - progress_raw
+    by_pace = {
+        "on_track": progress_raw >= expected - ON_TRACK_SLACK - EPSILON,
+        "at_risk": progress_raw >= expected - AT_RISK_SLACK - EPSILON,
+    }.get(health, True)
+    if not by_pace:  # only the forecast lifted it (rules 5 and 6 take either)
+        return f"{outlook}, though only {pace}"
+    if health == "on_track":
+        where = (
+            "on pace: "
+            if short <= EPSILON
+            else f"on pace: within {_points(ON_TRACK_SLACK)} of the straight path, "
         )
-    return text
+    elif health == "at_risk":
+        where = f"behind: {_points(short)} short of the straight path, "
+    else:
+        where = f"far behind: {_points(short)} short of the straight path, "
+    return where + pace + (f"; {outlook}" if outlook else "")
+
+
+def _points(share: float) -> str:
+    """0.15 -> "15 points" (percentage points of progress)."""
+    return f"{round(share * 100):.0f} points"
 
 
 def target_health(
@@ -126,17 +154,18 @@ def target_health(
         )
     if age > update_interval_days:
         return "stale", stale_reason
-    pace = _pace(progress_raw, expected, forecast, as_of, target_date)
     expected_value = expected if expected is not None else 0.0
     if progress_raw >= expected_value - ON_TRACK_SLACK - EPSILON or (
         forecast is not None and forecast >= 1 - EPSILON
     ):
-        return "on_track", pace
-    if progress_raw >= expected_value - AT_RISK_SLACK - EPSILON or (
+        health = "on_track"
+    elif progress_raw >= expected_value - AT_RISK_SLACK - EPSILON or (
         forecast is not None and forecast >= AT_RISK_FORECAST - EPSILON
     ):
-        return "at_risk", pace
-    return "off_track", pace
+        health = "at_risk"
+    else:
+        health = "off_track"
+    return health, _pace_reason(health, progress_raw, expected, forecast, as_of, target_date)
 
 
 def evaluate_target(

@@ -142,7 +142,67 @@ def test_reason_says_how_far_at_what_time_and_where_the_forecast_lands() -> None
         expected=0.5,
         forecast=1.29,
     )
-    assert reason == "62% of the way at 50% of the time; forecast reaches 129% by 2 Mar"
+    assert reason == "on pace: 62% of the way at 50% of the time; forecast reaches 129% by 2 Mar"
+
+
+@pytest.mark.parametrize(
+    ("progress_raw", "expected", "forecast", "health", "reason"),
+    [
+        # Issue 14: "On track" beside "forecast reaches 73%" must say the pace decided.
+        (
+            0.45,
+            0.5,
+            0.73,
+            "on_track",
+            "on pace: within 15 points of the straight path, 45% of the way at 50% of the "
+            "time; forecast reaches 73% by 2 Mar",
+        ),
+        (
+            0.1,
+            0.5,
+            1.2,
+            "on_track",
+            "forecast reaches 120% by 2 Mar, though only 10% of the way at 50% of the time",
+        ),
+        (
+            0.25,
+            0.5,
+            0.4,
+            "at_risk",
+            "behind: 25 points short of the straight path, 25% of the way at 50% of the "
+            "time; forecast reaches 40% by 2 Mar",
+        ),
+        (
+            0.0,
+            0.5,
+            0.8,
+            "at_risk",
+            "forecast reaches 80% by 2 Mar, though only 0% of the way at 50% of the time",
+        ),
+        (
+            0.1,
+            0.6,
+            None,
+            "off_track",
+            "far behind: 50 points short of the straight path, 10% of the way at 60% of the time",
+        ),
+        (0.2, None, None, "on_track", "20% of the way"),
+    ],
+)
+def test_reason_names_the_rule_that_decided_the_health(
+    progress_raw: float, expected: float | None, forecast: float | None, health: str, reason: str
+) -> None:
+    result = target_health(
+        kind="increase",
+        as_of=D(2027, 1, 15),
+        target_date=D(2027, 3, 2),
+        latest_date=D(2027, 1, 14),
+        update_interval_days=14,
+        progress_raw=progress_raw,
+        expected=expected,
+        forecast=forecast,
+    )
+    assert result == (health, reason)
 
 
 @pytest.mark.parametrize(

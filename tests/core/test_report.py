@@ -244,7 +244,7 @@ def test_details_add_reasons_without_changing_the_spec_fields() -> None:
     assert outcome["reason"].startswith("Conversion is on track")
     assert (
         outcome["targets"][0]["reason"]
-        == "60% of the way at 38% of the time; forecast reaches 157% by 18 Dec"
+        == "on pace: 60% of the way at 38% of the time; forecast reaches 157% by 18 Dec"
     )
     assert "v2" in outcome["hypotheses"][0]["reason"]
     assert detailed["teams"][0]["predictability"]["band"] == "under_committed"
