@@ -15,6 +15,7 @@ from ui.format import health_badge_md, pi_progress_text, predictability_text
 from ui.frame import page_frame
 from ui.history import metric_links
 from ui.iterations import team_goal_section
+from ui.team_metrics import other_metrics_section
 from ui.text import escape_markdown
 
 frame = page_frame("team")
@@ -44,6 +45,7 @@ view = reads.pi_view(pi_name=pi.name, as_of=as_of, team_key=team.key)
 status = team_status(view.status.teams, team.key)
 if status is None or not status.outcomes:
     no_data_message(f"{team.name} has no outcomes in {pi.name}.")
+    other_metrics_section(team_id=team.id, pi=pi, as_of=as_of, target_metric_ids=())
     metric_links(team.key, pi.name)
     st.stop()
 
@@ -63,6 +65,13 @@ for check in status.checks:
 for outcome in status.outcomes:
     outcome_card(outcome, view.snapshot, pi=pi, as_of=as_of, team_key=team.key)
 
+# Every other metric read in the PI: a value just saved for it shows here too.
+other_metrics_section(
+    team_id=team.id,
+    pi=pi,
+    as_of=as_of,
+    target_metric_ids={t.metric_id for o in status.outcomes for t in o.targets},
+)
 # Under the PI's outcomes: what the team aims for in this iteration.
 team_goal_section(pi, team.id, as_of)
 metric_links(team.key, pi.name)

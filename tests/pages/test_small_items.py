@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import create_engine
@@ -16,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, write_session
 from db.migrate import upgrade
+from db.models import Metric
 from tests.conftest import DEMO_TODAY, hold_today
 from tests.pages.update_workspace import ADMIN, TODAY, Workspace, page, texts, unescape
 from tests.workspace import Builder, checkout_and_search
@@ -174,3 +176,39 @@ def test_adding_a_hypothesis_confirms_it_by_name_in_view(ws: Workspace) -> None:
         for s in at.success
     )
     assert next(e for e in at.expander if e.label == "Add a hypothesis").proto.expanded
+
+
+# ---------------------------------------------------------------- team page: other metrics
+
+
+def other_metrics(at: AppTest) -> pd.DataFrame:
+    heading = [h.value for h in at.subheader]
+    assert "Other metrics" in heading, heading
+    tables = [d.value for d in at.dataframe if {"metric", "latest", "trend"} <= set(d.value)]
+    assert len(tables) == 1, [list(d.value) for d in at.dataframe]
+    return tables[0]
+
+
+def test_team_page_shows_metrics_no_target_names(ws: Workspace) -> None:
+    at = page("pages/team.py", None, team="CHK", pi="PI now")
+
+    assert not at.exception
+    table = other_metrics(at)
+    # Payment errors (read, no target) shows; the target's metric and the unread do not.
+    assert list(table["metric"]) == ["Payment errors"]
+    assert table.iloc[0]["latest"] == "40 per day"
+    assert table.iloc[0]["trend"] == [40.0]
+
+
+def test_a_value_just_saved_for_another_metric_appears_on_the_team_page(
+    ws: Workspace,
+) -> None:
+    with write_session(ws.engine) as session:
+        Builder(session, actor=ADMIN).readings(ws.get(Metric, ws.latency), {TODAY: 3.1})
+
+    at = page("pages/team.py", None, team="CHK", pi="PI now")
+
+    assert not at.exception
+    table = other_metrics(at)
+    row = table[table["metric"] == "Time to pay"].iloc[0]
+    assert (row["latest"], row["date"]) == ("3.1 s", TODAY)
