@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
 
 import streamlit as st
 
@@ -23,6 +22,7 @@ from core.model import (
 )
 from ui import reads
 from ui.format import outcome_spec, pi_progress_text, pi_span_text
+from ui.share_link import share_link_buttons
 from ui.site import SHARED_PARAMS
 from ui.text import escape_markdown
 
@@ -122,17 +122,14 @@ def _write_as_of(key: str, today: dt.date) -> None:
 
 
 def copy_link() -> None:
-    """Show the address of this exact view, with a copy button (st.code has one)."""
+    """Two links to this exact view, each copied with one click: frozen at its as-of date,
+    and live (ui/share_link.py)."""
     base = (st.context.url or "").split("?", 1)[0]
-    query = "&".join(f"{name}={_quote(value)}" for name, value in st.query_params.to_dict().items())
-    url = f"{base}?{query}" if query else base
-    with st.popover("Copy link", icon=":material/link:"):
-        st.caption("Anyone with this link sees this view (read-only).")
-        st.code(url, language=None, wrap_lines=True)
-
-
-def _quote(value: str) -> str:
-    return quote_plus(value)
+    try:
+        as_of = parse_as_of(st.query_params.get("as_of")) or today()
+    except ValidationError:
+        as_of = today()  # the picker has said so and dropped it
+    share_link_buttons(base, st.query_params.to_dict(), as_of)
 
 
 # ---------------------------------------------------------------- filter rows

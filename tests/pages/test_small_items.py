@@ -5,6 +5,7 @@ target form's baseline, the two shared links, the empty workspace, zero metrics,
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import streamlit as st
 from sqlalchemy import create_engine
 from streamlit.testing.v1 import AppTest
 
+from core.format import day_text
 from db.engine import make_engine, write_session
 from db.migrate import upgrade
 from db.models import Metric
@@ -212,3 +214,36 @@ def test_a_value_just_saved_for_another_metric_appears_on_the_team_page(
     table = other_metrics(at)
     row = table[table["metric"] == "Time to pay"].iloc[0]
     assert (row["latest"], row["date"]) == ("3.1 s", TODAY)
+
+
+# ---------------------------------------------------------------- Copy link
+
+
+def share_data(at: AppTest) -> dict[str, dict[str, str]]:
+    (component,) = [c for c in at.get("bidi_component") if c.key == "share_link"]
+    return json.loads(component.proto.json)
+
+
+def test_copy_link_offers_a_frozen_and_a_live_link_saying_what_each_shows(
+    ws: Workspace,
+) -> None:
+    at = page("pages/team.py", None, team="CHK", pi="PI now")
+
+    assert not at.exception
+    links = share_data(at)
+    frozen, live = links["frozen"], links["live"]
+    assert f"as_of={TODAY.isoformat()}" in frozen["url"]
+    assert "team=CHK" in frozen["url"] and "pi=PI+now" in frozen["url"]
+    assert "as_of" not in live["url"] and "team=CHK" in live["url"]
+    assert day_text(TODAY) in frozen["label"] and day_text(TODAY) in frozen["sees"]
+    assert "the day they open it" in live["sees"]
+
+
+def test_a_past_view_is_frozen_at_its_own_date(ws: Workspace) -> None:
+    day = TODAY - dt.timedelta(days=3)
+    at = page("pages/team.py", None, team="CHK", pi="PI now", as_of=day.isoformat())
+
+    links = share_data(at)
+
+    assert f"as_of={day.isoformat()}" in links["frozen"]["url"]
+    assert "as_of" not in links["live"]["url"]
