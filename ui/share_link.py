@@ -18,6 +18,7 @@ import streamlit as st
 from core.format import day_text
 
 HTML = """<div class="ob-share" role="group" aria-label="Copy a link to this view">
+<span class="ob-lead">Copy link</span>
 <button type="button" class="ob-copy" data-which="frozen"></button>
 <button type="button" class="ob-copy" data-which="live"></button>
 <div class="ob-status" role="status" aria-live="polite"></div>
@@ -25,7 +26,8 @@ HTML = """<div class="ob-share" role="group" aria-label="Copy a link to this vie
 
 CSS = """
 .ob-share { display: flex; flex-wrap: wrap; gap: 0.25rem; justify-content: flex-end;
-  font-family: var(--st-font, sans-serif); }
+  align-items: center; font-family: var(--st-font, sans-serif); }
+.ob-lead { font-size: 0.8rem; color: var(--st-text-color, #31333f); }
 .ob-copy { font: inherit; font-size: 0.8rem; line-height: 1.2; cursor: pointer;
   padding: 0.3rem 0.55rem; border-radius: var(--st-base-radius, 0.5rem);
   color: var(--st-text-color, #31333f);
@@ -69,12 +71,11 @@ export default function (component) {
     if (!link) continue;
     button.textContent = link.label;
     button.title = link.sees;
+    button.setAttribute("aria-label", link.label + ": " + link.sees);
     button.dataset.url = link.url;
     button.onclick = async () => {
       const copied = await copyText(link.url);
-      status.textContent = copied
-        ? "Copied. " + link.sees
-        : "Copy this link by hand: " + link.url;
+      status.textContent = copied ? link.copied : "Copy this link by hand: " + link.url;
     };
   }
 }
@@ -87,7 +88,8 @@ _share_component = st.components.v2.component("outcomes_share_link", html=HTML, 
 class ShareLink:
     url: str
     label: str  # the button's text
-    sees: str  # what the person who opens it sees
+    sees: str  # what the person who opens it sees (its tooltip and accessible name)
+    copied: str  # said once copied
 
 
 def share_links(base: str, params: Mapping[str, str], as_of: dt.date) -> dict[str, ShareLink]:
@@ -101,15 +103,17 @@ def share_links(base: str, params: Mapping[str, str], as_of: dt.date) -> dict[st
     return {
         "frozen": ShareLink(
             url=url({**others, "as_of": as_of.isoformat()}),
-            label=f"Copy link: frozen at {day}",
-            sees=f"Whoever opens it sees this view as it stood on {day}, however the data "
-            "changes later (read-only).",
+            label=f"Frozen at {day}",
+            sees=f"whoever opens it sees this view as it stood on {day}, however the data "
+            "changes later (read-only)",
+            copied=f"Copied: opens this view as of {day}.",
         ),
         "live": ShareLink(
             url=url(others),
-            label="Copy live link",
-            sees="Whoever opens it sees this view with the data of the day they open it "
-            "(read-only).",
+            label="Live",
+            sees="whoever opens it sees this view with the data of the day they open it "
+            "(read-only)",
+            copied="Copied: opens this view live, with that day's data.",
         ),
     }
 
@@ -120,7 +124,7 @@ def share_link_buttons(base: str, params: Mapping[str, str], as_of: dt.date) -> 
     _share_component(
         key="share_link",
         data={
-            name: {"url": link.url, "label": link.label, "sees": link.sees}
+            name: {"url": link.url, "label": link.label, "sees": link.sees, "copied": link.copied}
             for name, link in links.items()
         },
         width="stretch",
