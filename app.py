@@ -43,7 +43,9 @@ else:
                 "There is no PI yet. An admin adds trains, teams and PIs on the Admin page."
             )
         else:
-            empty_workspace_message(frame, "This workspace is empty: no teams or PIs yet.")
+            empty_workspace_message(
+                frame, "There is no PI yet and no team: this workspace is empty."
+            )
         st.stop()
     title_row(
         filters.top,

@@ -247,3 +247,14 @@ def test_a_past_view_is_frozen_at_its_own_date(ws: Workspace) -> None:
 
     assert f"as_of={day.isoformat()}" in links["frozen"]["url"]
     assert "as_of" not in links["live"]["url"]
+
+
+# ---------------------------------------------------------------- "On track" says why
+
+
+def test_an_on_track_target_says_the_pace_decided_it(ws: Workspace) -> None:
+    # CHK-1's target: 20% of the way at 26% of the time, so on track by rule 5's pace.
+    at = page("pages/outcome.py", None, team="CHK", pi="PI now", outcome="CHK-1")
+
+    assert not at.exception
+    assert "on pace: within 15 points of the straight path, 20% of the way" in plain(at)
