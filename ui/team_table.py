@@ -12,21 +12,19 @@ from streamlit.delta_generator import DeltaGenerator
 
 TEAM_COLUMNS = ("Team", "Outcomes by health", "Mean progress", "Predictability", "Last update")
 TEAM_WIDTHS = (2.2, 3.2, 2, 2.2, 1.4)
-# Streamlit stacks columns at this viewport width and below (its `st.columns` docs).
-STACKED_MAX_WIDTH_PX = 640
-
 # A constant (no user text ever goes in here; tests/test_safe_rendering.py checks it).
-# A hidden label's layout wrapper goes too, or the column's gap would still be left for it.
-TEAM_TABLE_CSS = f"""<style>
-@media (min-width: {STACKED_MAX_WIDTH_PX + 1}px) {{
+# Streamlit stacks columns at a viewport of 640 px and below (its `st.columns` docs). A
+# hidden label's layout wrapper goes too, or the column's gap would still be left for it.
+TEAM_TABLE_CSS = """<style>
+@media (min-width: 641px) {
   [data-testid="stLayoutWrapper"]:has(> [class*="st-key-team-label-"]),
-  [class*="st-key-team-label-"] {{ display: none; }}
-}}
-@media (max-width: {STACKED_MAX_WIDTH_PX}px) {{
-  .st-key-team-table-header {{ display: none; }}
-  [class*="st-key-team-row-"] {{ border-top: 1px solid rgba(128, 128, 128, 0.4);
-    padding-top: 0.75rem; }}
-}}
+  [class*="st-key-team-label-"] { display: none; }
+}
+@media (max-width: 640px) {
+  .st-key-team-table-header { display: none; }
+  [class*="st-key-team-row-"] { border-top: 1px solid rgba(128, 128, 128, 0.4);
+    padding-top: 0.75rem; }
+}
 </style>"""
 
 
