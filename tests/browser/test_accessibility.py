@@ -4,7 +4,9 @@ One server on the demo workspace for the module; each case opens a fresh browser
 (the theme comes from the browser's prefers-color-scheme, which Streamlit follows when the
 app sets no fixed theme base) and fails on any serious or critical violation, listing the
 rule, its impact and the element it found. axe.js comes bundled with axe-playwright-python,
-so no network is needed.
+so no network is needed. Beside axe: one h1 per page in every state (visitor, signed in,
+a private workspace's sign-in, empty pages), the captions' contrast measured as drawn, and
+the overview's team table naming its columns on a laptop and on a phone (issue 14).
 """
 
 from __future__ import annotations
@@ -239,5 +241,41 @@ def test_overview_team_table_keeps_its_headers(
                     "[class*='st-key-team-label-'] [data-testid='stCaptionContainer']"
                 )
                 assert cells_in_view(page, labels, size["width"]) == names, index
+    finally:
+        context.close()
+
+
+def luminance(rgb: tuple[float, ...]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (0-255 channels)."""
+    linear = [
+        c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def channels(css: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+
+
+@pytest.mark.parametrize("theme", BACKGROUNDS)
+def test_captions_reach_wcag_aa_contrast(browser: Any, audited_app: str, theme: str) -> None:
+    """st.caption is the body text at reduced opacity: composed over the page, it must
+    reach 4.5:1 in both themes (Streamlit's default light one was #828180, 3.88:1)."""
+    context = browser.new_context(viewport=VIEWPORTS["laptop"], color_scheme=theme)
+    try:
+        page = context.new_page()
+        page.goto(f"{audited_app}/outcome?team=CHK&outcome=CHK-1")
+        wait_for_app(page)
+        caption = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first
+        colour, opacity = caption.evaluate(
+            "e => [getComputedStyle(e).color, parseFloat(getComputedStyle(e).opacity)]"
+        )
+        background = channels(BACKGROUNDS[theme])
+        shown = tuple(
+            opacity * text + (1 - opacity) * back
+            for text, back in zip(channels(colour), background, strict=True)
+        )
+        lighter, darker = sorted((luminance(shown), luminance(background)), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (theme, colour, opacity)
     finally:
         context.close()
