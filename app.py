@@ -22,6 +22,7 @@ from ui.format import (
 from ui.frame import page_frame
 from ui.iterations import overview_goal_count
 from ui.sources import failing_sources_notice
+from ui.team_table import team_table_header, team_table_row
 from ui.text import escape_markdown, safe_url
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 
@@ -127,15 +128,9 @@ else:
     if not status.teams:
         no_data_message("No teams take part in this PI yet.")
     else:
-        header = st.columns([2.2, 3.2, 2, 2.2, 1.4], vertical_alignment="center")
-        for column, text in zip(
-            header,
-            ("Team", "Outcomes by health", "Mean progress", "Predictability", "Last update"),
-            strict=True,
-        ):
-            column.caption(text)
-        for team in status.teams:
-            row = st.columns([2.2, 3.2, 2, 2.2, 1.4], vertical_alignment="center")
+        team_table_header()
+        for index, team in enumerate(status.teams):
+            row = team_table_row(index)
             row[0].page_link(
                 "pages/team.py",
                 label=escape_markdown(team.team.name),

@@ -159,8 +159,8 @@ def countdown() -> None:
         # The timer's step (button clicks and keys reset `shown_at`, so none counts twice).
         go(1)
         st.rerun(scope="app")  # the slide is drawn outside this fragment
-    # Markdown, not a caption: the page's constant style draws it black on white in both
-    # themes, where a caption would take the dark theme's light grey.
+    # Markdown, not a caption: full-contrast text at the slide's size (PRESENT_CSS), as
+    # it is read from across the room.
     keys = "right arrow, Page Down or Space: next · left arrow or Page Up: back"
     if st.session_state.get(state.PRESENT_PAUSED, False):
         st.markdown(f"Paused · {keys}")

@@ -234,6 +234,11 @@ def page_top(widths: Sequence[float]) -> Top:
     return Top(head=head, columns=columns, as_of=as_of)
 
 
+# A constant (no user text): a long title one size down, the size of a section heading
+# (Streamlit's h2), and smaller still on a phone.
+SMALL_TITLE_CSS = "<style>.st-key-small-title h1 { font-size: min(2.25rem, 7vw); }</style>"
+
+
 def title_row(
     top: Top, title: str, *, caption: str = "", help: str | None = None, small: bool = False
 ) -> None:
@@ -243,8 +248,10 @@ def title_row(
     with top.head:
         left, right = st.columns([6, 1.4], vertical_alignment="center")
         if small:
-            # A sentence-long title reads better one size down (still the top heading).
-            left.header(escape_markdown(title), anchor=False, help=help)
+            # A sentence-long title reads better smaller, but it stays the page's one h1
+            # (an h2 left the outcome page without one: axe, issue 14 item 8).
+            st.html(SMALL_TITLE_CSS)
+            left.container(key="small-title").title(escape_markdown(title), anchor=False, help=help)
         else:
             left.title(escape_markdown(title), anchor=False, help=help)
         with right.container(horizontal_alignment="right"):

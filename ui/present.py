@@ -11,29 +11,24 @@ PRESENT_MAX_INTERVAL = 3600
 PRESENT_DEFAULT_INTERVAL = 15
 
 
-# A constant (no user text ever goes in here): big type and high contrast, readable from
-# the back of a room on a 1280x720 projector. The page is white in either theme, so the
-# buttons and header controls are drawn dark on white too (the dark theme's own buttons
-# would be dark on this white page).
+# A constant (no user text ever goes in here): big type, readable from the back of a room
+# on a 1280x720 projector. Colours are left to the theme (light or dark, as the browser
+# prefers): its text and buttons are high contrast on its own background, where a page
+# forced white under the dark theme's light-on-dark buttons, badges and header icons mixed
+# the two (issue 14 items 6 and 8; tests/browser/test_accessibility.py runs axe on both).
 PRESENT_CSS = """<style>
-.stApp, .stApp [data-testid="stHeader"] { background: #ffffff; color: #000000; }
 .stMainBlockContainer { max-width: 100%; padding: 3rem 3vw 1rem 3vw; }
-.stMainBlockContainer h1 { font-size: max(3.2rem, 5vw); font-weight: 800; color: #000000;
+.stMainBlockContainer h1 { font-size: max(3.2rem, 5vw); font-weight: 800;
   padding: 0 0 0.4rem 0; }
-.stMainBlockContainer h3 { font-size: max(1.7rem, 2.3vw); font-weight: 650; color: #000000;
+.stMainBlockContainer h3 { font-size: max(1.7rem, 2.3vw); font-weight: 650;
   line-height: 1.25; padding: 0.2rem 0; }
-.stMainBlockContainer [data-testid="stMarkdownContainer"] p { font-size: max(1.3rem, 1.6vw);
-  color: #000000; }
+.stMainBlockContainer [data-testid="stMarkdownContainer"] p { font-size: max(1.3rem, 1.6vw); }
 .stMainBlockContainer .stMarkdownBadge { font-size: max(1.4rem, 1.9vw) !important;
   font-weight: 700; padding: 0.1em 0.45em; }
 .stMainBlockContainer p:has(> .stMarkdownBadge) { margin: 0; }
-.stMainBlockContainer button p { font-size: max(1.1rem, 1.2vw); color: inherit; }
-.stMainBlockContainer button { background: #ffffff; color: #000000; border: 2px solid #31333f; }
-.stMainBlockContainer button:hover, .stMainBlockContainer button:focus-visible {
-  background: #f0f2f6; color: #000000; border-color: #000000; }
-.stMainBlockContainer button [data-testid="stIconMaterial"] { color: #000000; }
+.stMainBlockContainer button p { font-size: max(1.1rem, 1.2vw); }
+.stMainBlockContainer button { border-width: 2px; }
 .stMainBlockContainer [data-testid="stHeaderActionElements"] { display: none; }
-.stApp [data-testid="stHeader"] button { color: #31333f; }
 .st-key-present-slide [data-stale="true"] { display: none; }
 </style>"""
 
