@@ -31,7 +31,6 @@ from db.record import RecordResult, ReleaseDraft, record_after_release
 from ui.forms import LABELS, FormState, save, show_problems
 from ui.frame import shared_query_params
 from ui.site import Frame
-from ui.text import escape_markdown
 
 # Release fields as the Record form labels them (the write path names them "name", ...).
 RECORD_LABELS = {
@@ -184,28 +183,38 @@ def record_form(frame: Frame, team: TeamInfo, latest: pd.DataFrame, today: dt.da
             "Type the new value of each metric you measured (Tab moves to the next); "
             "leave the others blank. Dates and notes are below."
         )
+        # The metric's name is shown as text beside a box whose label is hidden: a
+        # widget's label is rendered as markdown (so user text would need escaping) and
+        # is also its aria-label (where escaping backslashes would be read aloud).
         values: dict[int, str] = {}
         for row in rows:
-            left, right = st.columns([3, 2], vertical_alignment="bottom")
+            shown, box, last = st.columns([3, 2, 2], vertical_alignment="center")
             label = row.name + (f" ({row.unit})" if row.unit else "")
-            values[row.metric_id] = left.text_input(
-                escape_markdown(label),
+            shown.text(label)
+            values[row.metric_id] = box.text_input(
+                label,
                 key=form.init(f"value.{row.metric_id}", ""),
                 placeholder="new value",
+                label_visibility="collapsed",
             )
-            right.text(f"last {row.last}" if row.last else "no reading yet")
+            last.text(f"last {row.last}" if row.last else "no reading yet")
         dates: dict[int, dt.date | None] = {}
         notes_by_metric: dict[int, str] = {}
         with st.expander("Dates and notes of these readings (optional)"):
             for row in rows:
-                left, right = st.columns([1, 2])
-                dates[row.metric_id] = left.date_input(
-                    escape_markdown(f"{row.name}: date"),
+                shown, day, note = st.columns([2, 1, 2], vertical_alignment="center")
+                shown.text(row.name)
+                dates[row.metric_id] = day.date_input(
+                    f"{row.name}: date",
                     key=form.init(f"date.{row.metric_id}", today),
                     format="YYYY-MM-DD",
+                    label_visibility="collapsed",
                 )
-                notes_by_metric[row.metric_id] = right.text_input(
-                    escape_markdown(f"{row.name}: note"), key=form.init(f"note.{row.metric_id}", "")
+                notes_by_metric[row.metric_id] = note.text_input(
+                    f"{row.name}: note",
+                    key=form.init(f"note.{row.metric_id}", ""),
+                    placeholder="note",
+                    label_visibility="collapsed",
                 )
         submitted = st.form_submit_button("Save", type="primary", icon=":material/save:")
 
