@@ -109,11 +109,11 @@ def saved_note(
     result: RecordResult,
     entries: Sequence[ReadingEntry],
     names: Mapping[int, str],
-    today: dt.date,
     shipped: int,
 ) -> str:
     """What one save wrote, everything named: "Logged release v2.5 on 2026-12-03 and
-    saved 3 readings: Activation rate 68.17, ..." (a date only when it is not today)."""
+    saved 3 readings on 2026-12-03: Activation rate 68.17, ..." (the day once when the
+    readings share it, else after each)."""
     parts = []
     if result.release is not None:
         release = result.release
@@ -122,9 +122,11 @@ def saved_note(
             + (f", shipping {shipped} hypothes{'i' if shipped == 1 else 'e'}s" if shipped else "")
         )
     if entries:
+        days = {e.date for e in entries}
+        common = next(iter(days)) if len(days) == 1 else None
         listed = ", ".join(
             f"{names.get(e.metric_id, e.metric_id)} {_value_text(e.value)}"
-            + ("" if e.date == today else f" on {e.date.isoformat()}")
+            + ("" if common else f" on {e.date.isoformat()}")
             for e in entries
         )
         counted = result.readings
@@ -133,8 +135,10 @@ def saved_note(
             extra.append(f"{counted.replaced} replaced")
         if counted.skipped:
             extra.append(f"{counted.skipped} unchanged")
-        saved = f"saved {plural(len(entries), 'reading')}" + (
-            f" ({', '.join(extra)})" if extra else ""
+        saved = (
+            f"saved {plural(len(entries), 'reading')}"
+            + (f" ({', '.join(extra)})" if extra else "")
+            + (f" on {common.isoformat()}" if common else "")
         )
         parts.append(f"{saved}: {listed}")
     text = " and ".join(parts)
@@ -236,7 +240,7 @@ def record_form(frame: Frame, team: TeamInfo, latest: pd.DataFrame, today: dt.da
                     submission_key=key,
                 ),
                 success=lambda result: saved_note(
-                    result, entries, names, today, len(draft.hypothesis_ids)
+                    result, entries, names, len(draft.hypothesis_ids)
                 ),
                 labels=RECORD_LABELS,
                 passthrough=(ReplaceNeeded,),

@@ -126,8 +126,8 @@ def test_one_save_logs_the_release_and_every_reading_and_names_them_all(ws: Work
     said = unescape(texts(at))
     assert (
         f"Logged release v2.3 on {YESTERDAY.isoformat()}, shipping 1 hypothesis and saved 3 "
-        "readings: Checkout conversion 2.4, Payment errors 35, "
-        f"Time to pay 1.9 on {LAST_WEEK.isoformat()}." in said
+        f"readings: Checkout conversion 2.4 on {TODAY.isoformat()}, Payment errors 35 on "
+        f"{TODAY.isoformat()}, Time to pay 1.9 on {LAST_WEEK.isoformat()}." in said
     )
     assert ws.count(Release, Release.name == "v2.3") == 1
     assert ws.get(Hypothesis, ws.hypothesis).release_id is not None
@@ -150,7 +150,8 @@ def test_readings_alone_save_without_a_release(ws: Workspace) -> None:
 
     button(at, "Save").click().run()
 
-    assert "Saved 1 reading: Checkout conversion 68.17." in unescape(texts(at))
+    said = unescape(texts(at))
+    assert f"Saved 1 reading on {TODAY.isoformat()}: Checkout conversion 68.17." in said
     assert ws.readings(ws.conversion)[TODAY] == 68.17
     assert ws.count(Release) == 0
 
