@@ -94,7 +94,7 @@ def typed_entries(
         if not isinstance(day, dt.date):
             problems.append(Problem(f"{row.name}: date", "is required"))
             continue
-        entries.append(ReadingEntry(row.metric_id, day, text, note))  # type: ignore[arg-type]
+        entries.append(ReadingEntry(row.metric_id, day, text, note))
     return entries, problems
 
 
