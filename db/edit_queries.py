@@ -192,10 +192,14 @@ def team_releases(session: Session, *, team_id: int | None) -> list[EditRecord]:
     ]
 
 
-def open_hypotheses(session: Session, *, team_id: int) -> list[EditRecord]:
+def open_hypotheses(
+    session: Session, *, team_id: int, on: dt.date | None = None
+) -> list[EditRecord]:
     """Hypotheses of a team that no release has shipped yet and nobody has decided on,
-    in its draft or active outcomes: what a new release can ship. Newest PI first."""
-    rows = session.execute(
+    in its draft or active outcomes: what a new release can ship. Newest PI first.
+    With `on`, only those of the PI running on that day: a release today cannot ship the
+    next PI's drafts (which Copy to next PI creates weeks ahead)."""
+    query = (
         select(Hypothesis, Outcome.key, PI.name)
         .join(Outcome, Hypothesis.outcome_id == Outcome.id)
         .join(PI, Outcome.pi_id == PI.id)
@@ -208,6 +212,9 @@ def open_hypotheses(session: Session, *, team_id: int) -> list[EditRecord]:
         )
         .order_by(PI.start_date.desc(), Outcome.position, Outcome.key, Hypothesis.position)
     )
+    if on is not None:
+        query = query.where(PI.start_date <= on, PI.end_date >= on)
+    rows = session.execute(query)
     return [
         _record(h, ("if_text", "expect_text", "outcome_id"), f"{key} ({pi}): if {h.if_text}")
         for h, key, pi in rows

@@ -120,7 +120,7 @@ class ReadingEntry:
 
     metric_id: int
     date: dt.date
-    value: float
+    value: float | str  # the Record form passes the text typed: checked as a number here
     note: str = ""
 
 

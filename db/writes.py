@@ -752,6 +752,28 @@ def update_release(
     return release
 
 
+def archive_release(
+    session: Session,
+    *,
+    actor: Actor,
+    release_id: int,
+    expected_version: int | None,
+    archived: bool = True,
+    submission_key: str | None = None,
+) -> Release:
+    """Soft delete (as outcomes are archived): an archived release leaves the charts'
+    markers and the forms' choices, keeps its hypotheses' links and its audit trail, and
+    can be restored with `archived=False`."""
+    return update_release(
+        session,
+        actor=actor,
+        release_id=release_id,
+        expected_version=expected_version,
+        changes=ReleaseChanges(archived=archived),
+        submission_key=submission_key,
+    )
+
+
 # --- outcomes, targets, hypotheses, check-ins ----------------------------------------
 
 OUTCOME_FIELDS = declared.OUTCOME.names

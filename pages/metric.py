@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.access import can_edit_team
 from ui import reads
 from ui.cards import no_data_message
 from ui.filters import copy_link, page_params, param_select, team_label
@@ -18,6 +19,7 @@ from ui.history import (
     readings_table,
     team_metrics,
 )
+from ui.release_forms import release_corrections
 from ui.text import escape_markdown
 
 frame = page_frame("metric")
@@ -105,3 +107,6 @@ last = history.offset + len(history.readings)
 st.caption(f"Readings {first:,}–{last:,} of {history.count:,}, newest first.")
 readings_table(history)
 delete_reading_form(frame, history)
+if can_edit_team(frame.actor, team.id):
+    with st.expander(f"Correct a release of {escape_markdown(team.name)}"):
+        release_corrections(frame, team, context="metric")

@@ -14,31 +14,15 @@ from core.errors import ValidationError
 from core.explain import plural
 from core.model import TeamInfo
 from core.reading_files import parse_reading_file, readings_to_csv, readings_to_xlsx
-from db import edit_queries, queries
+from db import queries
 from db.engine import read_session
-from db.readings import (
-    ImportResult,
-    ReadingEntry,
-    ReplaceNeeded,
-    check_readings,
-    export_readings,
-    import_readings,
-    record_readings,
-)
-from db.writes import create_release
+from db.readings import ImportResult, check_readings, export_readings, import_readings
 from ui.data import cached_read
 from ui.filters import param_select
-from ui.forms import (
-    GRID_LOCKED,
-    FormState,
-    grid_entries,
-    import_preview,
-    readings_grid,
-    save,
-    saved_readings_note,
-    show_problems,
-)
-from ui.frame import Frame, page_frame, shared_query_params
+from ui.forms import FormState, save, show_problems
+from ui.frame import Frame, page_frame
+from ui.reading_forms import import_preview, record_form
+from ui.release_forms import reading_corrections, release_corrections
 from ui.sources import sync_panel
 from ui.text import escape_markdown
 
@@ -49,11 +33,6 @@ PREVIEW_LIMIT = 1_000  # good rows shown in an import preview; bad rows are alwa
 # this many rows: a session holds it while the tab stays open, and a 1M-row CSV held
 # 1.2 GB. A larger file (at most core.reading_files.MAX_ROWS) is parsed again per rerun.
 KEEP_CHECKED_ROWS = 20_000
-RELEASE_LABELS = {
-    "name": "Release name",
-    "date": "Release date",
-    "hypotheses": "Hypotheses it ships",
-}
 
 list_teams = cached_read(queries.list_teams)
 latest_readings = cached_read(queries.latest_readings)
@@ -81,164 +60,6 @@ def pick_team(frame: Frame) -> TeamInfo:
         noun="team you may change",
     )
     return by_key[key]
-
-
-def _hypotheses(count: int) -> str:
-    return f"{count} hypothesis" if count == 1 else f"{count} hypotheses"
-
-
-def release_form(frame: Frame, team: TeamInfo, today: dt.date) -> None:
-    st.subheader("1 · Log the release", anchor=False)
-    form = FormState(f"record.release.{team.id}", entity="release")
-    with read_session(frame.engine) as session:
-        hypotheses = edit_queries.open_hypotheses(session, team_id=team.id)
-    labels = {h.id: h.label for h in hypotheses}
-    with st.form(f"{form.name}#{form.generation}", border=True):
-        a, b, c = st.columns([2, 1, 2])
-        name = a.text_input(
-            "Release name", key=form.init("name", ""), placeholder="e.g. v2.3 or 2026-11 checkout"
-        )
-        when = b.date_input("Release date", key=form.init("date", today), format="YYYY-MM-DD")
-        link = c.text_input("Link", key=form.init("link", ""), placeholder="https://…")
-        a, b = st.columns([2, 3])
-        notes = a.text_input("Notes", key=form.init("notes", ""))
-        shipped: list[int] = []
-        if hypotheses:
-            shipped = b.multiselect(
-                "Hypotheses it ships",
-                list(labels),
-                key=form.init("hypotheses", []),
-                format_func=lambda i: labels[i],
-                placeholder="Choose the hypotheses this release tests",
-                help="Their verdicts start measuring from the release date",
-            )
-        else:
-            b.caption("No open hypotheses to link: every one has a release or a decision.")
-        submitted = st.form_submit_button("Log release")
-    if submitted:
-        save(
-            frame,
-            form,
-            lambda session, key: create_release(
-                session,
-                actor=frame.actor,
-                team_id=team.id,
-                name=name,
-                date=when,
-                notes=notes,
-                link=link,
-                hypothesis_ids=shipped,
-                submission_key=key,
-            ),
-            success=lambda release: (
-                f"Logged release {release.name} on {release.date.isoformat()}"
-                + (f", shipping {_hypotheses(len(shipped))}." if shipped else ".")
-            ),
-            labels=RELEASE_LABELS,
-        )
-    form.show_status()
-
-
-def readings_form(frame: Frame, team: TeamInfo, today: dt.date) -> None:
-    st.subheader("2 · Enter this week's readings", anchor=False)
-    latest = latest_readings(as_of=today, team_ids=(team.id,))
-    if latest.empty:
-        st.info("This team has no metrics yet: add them on the Plan page.")
-        st.page_link("pages/plan.py", label="Plan", query_params={"team": team.key})
-        return
-    form = FormState(f"record.readings.{team.id}", entity="reading")
-    names = dict(zip(latest["metric_id"], latest["metric"], strict=True))
-    pending_key = f"{form.name}#{form.generation}#pending"  # ends with the form cycle
-    # The grid's rows stay as first shown until a save: a refreshed read (another
-    # person's save) would otherwise give a new grid and drop what is being typed.
-    base = form.keep("grid rows", lambda: readings_grid(latest, today))
-    with st.form(f"{form.name}#{form.generation}", border=False):
-        edited = st.data_editor(
-            base,
-            key=form.key("grid"),
-            hide_index=True,
-            num_rows="fixed",
-            disabled=GRID_LOCKED,
-            width="stretch",
-            column_config={
-                "Metric": st.column_config.TextColumn(width=220),
-                "Unit": st.column_config.TextColumn(width=90),
-                "Last value": st.column_config.TextColumn(width=90),
-                "Last date": st.column_config.DateColumn(format="YYYY-MM-DD", width=100),
-                "New value": st.column_config.NumberColumn(
-                    help="Type this week's value; rows left blank are not saved", width=110
-                ),
-                "Date": st.column_config.DateColumn(
-                    format="YYYY-MM-DD", help="The day the value was measured", width=110
-                ),
-                "Note": st.column_config.TextColumn(width="large"),
-            },
-        )
-        submitted = st.form_submit_button("Save readings", type="primary")
-
-    def write(entries: list[ReadingEntry], replace: bool) -> None:
-        try:
-            save(
-                frame,
-                form,
-                lambda session, key: record_readings(
-                    session,
-                    actor=frame.actor,
-                    entries=entries,
-                    replace=replace,
-                    source="bulk",
-                    submission_key=key,
-                ),
-                success=lambda result: saved_readings_note(entries, names, result),
-                passthrough=(ReplaceNeeded,),
-            )
-        except ReplaceNeeded as needed:
-            st.session_state[pending_key] = (entries, needed.conflicts)
-
-    if submitted:
-        st.session_state.pop(pending_key, None)
-        entries, problems = grid_entries(edited)
-        if problems:
-            show_problems(ValidationError(problems))
-        elif not entries:
-            st.info("Nothing to save yet: type a new value in at least one row.")
-        else:
-            write(entries, replace=False)
-
-    pending = st.session_state.get(pending_key)
-    if pending:
-        entries, conflicts = pending
-        st.warning(
-            "Some of these metrics already have a different reading on that date. Nothing "
-            "was saved yet: replace the stored values?",
-            icon=":material/warning:",
-        )
-        # A changed note alone needs the replace too: show the notes when any differ.
-        notes = any(c.stored_note or c.new_note for c in conflicts)
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {"Metric": c.metric, "Date": c.date, "Stored": c.stored, "New": c.new}
-                    | ({"Stored note": c.stored_note, "New note": c.new_note} if notes else {})
-                    for c in conflicts
-                ]
-            ),
-            hide_index=True,
-        )
-        yes, no, _ = st.columns([2, 1, 3])
-        if yes.button("Replace these readings", type="primary", key=f"{form.name}#replace"):
-            write(entries, replace=True)
-        if no.button("Keep the stored ones", key=f"{form.name}#cancel"):
-            st.session_state.pop(pending_key, None)
-            st.rerun()
-
-    if form.show_status():
-        st.page_link(
-            "pages/team.py",
-            label="See them on the team page",
-            icon=":material/groups:",
-            query_params={**shared_query_params(), "team": team.key},
-        )
 
 
 def import_section(frame: Frame, team: TeamInfo) -> None:
@@ -314,9 +135,9 @@ def import_section(frame: Frame, team: TeamInfo) -> None:
                 "problem": st.column_config.TextColumn("Problem", width="large"),
                 "team": st.column_config.TextColumn("Team"),
                 "metric": st.column_config.TextColumn("Metric"),
-                "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-                "value": st.column_config.NumberColumn("Value"),
-                "stored": st.column_config.NumberColumn("Stored value"),
+                "date": st.column_config.TextColumn("Date"),
+                "value": st.column_config.TextColumn("Value"),
+                "stored": st.column_config.TextColumn("Stored value"),
                 "note": st.column_config.TextColumn("Note"),
             },
         )
@@ -393,8 +214,14 @@ today = dt.date.today()
 team = pick_team(frame)
 after_release, import_tab, export_tab = st.tabs(["After a release", "Import a file", "Export"])
 with after_release:
-    release_form(frame, team, today)
-    readings_form(frame, team, today)
+    latest = latest_readings(as_of=today, team_ids=(team.id,))
+    if latest.empty:
+        st.info("This team has no metrics yet: add them on the Plan page.")
+        st.page_link("pages/plan.py", label="Plan", query_params={"team": team.key})
+    record_form(frame, team, latest, today)
+    with st.expander("Correct a mistake: edit or archive a release, delete a reading"):
+        release_corrections(frame, team, context="record")
+        reading_corrections(frame, team, context="record")
     sync_panel(frame, team_id=team.id, team_key=team.key)
 with import_tab:
     import_section(frame, team)

@@ -1,13 +1,12 @@
 """Shared form machinery for the update pages: widget state per form cycle, the record
 form (the opened record's version and values, widget keys, submit, archive), saving with
 an idempotency key, and how problems, conflicts and "already saved" read; plus the forms
-several pages use (check-in, metrics, business value scores)."""
+several pages use (check-in, metrics, business value scores). Record's form, its readings
+and the import preview are in ui/reading_forms.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, get_type_hints
@@ -18,15 +17,10 @@ from sqlalchemy.orm import Session
 
 from core.access import can_edit_team
 from core.changes import Changes
-from core.errors import ConflictError, PermissionDenied, Problem, ValidationError
-from core.explain import plural
-from core.format import format_value
+from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.model import OutcomeStatus, PISnapshot
-from core.reading_files import ParsedReadings, exact_text, problem_row
 from db import edit_queries
 from db.engine import read_session, write_session
-from db.readings import BAD, IDENTICAL, REPLACE, ImportPlan, ImportResult, ReadingEntry
-from db.readings import NEW as NEW_READING
 from db.submissions import DuplicateSubmission, claim_submission
 from db.writes import add_checkin, create_metric, score_outcome, update_metric
 from ui import state
@@ -737,139 +731,3 @@ def score_form(
     clear_reads()
     flash(f"Saved {len(changed)} business value score{'s' if len(changed) != 1 else ''}.")
     st.rerun()
-
-
-# ---------------------------------------------------------------- the readings grid
-
-GRID_COLUMNS = ("Metric", "Unit", "Last value", "Last date", "New value", "Date", "Note")
-GRID_LOCKED = ["Metric", "Unit", "Last value", "Last date"]
-
-
-def readings_grid(latest: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """One row per metric (indexed by metric id): what is stored, then empty cells for
-    the new value, its date (today) and a note."""
-    rows = [
-        {
-            "Metric": row.metric,
-            "Unit": row.unit or "",
-            "Last value": ""
-            if row.last_value is None or pd.isna(row.last_value)
-            else format_value(float(row.last_value), decimals=int(row.decimals)),
-            "Last date": row.last_date if isinstance(row.last_date, dt.date) else None,
-            "New value": float("nan"),
-            "Date": today,
-            "Note": "",
-        }
-        for row in latest.itertuples(index=False)
-    ]
-    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS), index=list(latest["metric_id"]))
-    frame["New value"] = frame["New value"].astype(float)
-    return frame
-
-
-def _as_date(value: object) -> dt.date | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def grid_entries(edited: pd.DataFrame) -> tuple[list[ReadingEntry], list[Problem]]:
-    """The readings a grid asks to record (every row with a new value), and the rows
-    that cannot be recorded, named by metric."""
-    entries: list[ReadingEntry] = []
-    problems: list[Problem] = []
-    for metric_id, row in edited.iterrows():
-        value = row["New value"]
-        note = "" if row["Note"] is None or pd.isna(row["Note"]) else str(row["Note"]).strip()
-        has_value = value is not None and not pd.isna(value)
-        if not has_value:
-            if note:
-                problems.append(Problem(f"{row['Metric']}: value", "a note needs a new value"))
-            continue
-        day = _as_date(row["Date"])
-        if day is None:
-            problems.append(Problem(f"{row['Metric']}: date", "is required"))
-            continue
-        entries.append(ReadingEntry(int(metric_id), day, float(value), note))
-    return entries, problems
-
-
-def saved_readings_note(
-    entries: Sequence[ReadingEntry], names: Mapping[int, str], result: ImportResult
-) -> str:
-    """What a save wrote, reading by reading."""
-    parts = [f"{result.added} new"]
-    if result.replaced:
-        parts.append(f"{result.replaced} replaced")
-    if result.skipped:
-        parts.append(f"{result.skipped} unchanged")
-    listed = "; ".join(
-        f"{names.get(e.metric_id, e.metric_id)} {exact_text(e.value)} on {e.date.isoformat()}"
-        for e in entries
-    )
-    return f"Saved {plural(len(entries), 'reading')} ({', '.join(parts)}): {listed}."
-
-
-# ---------------------------------------------------------------- import preview
-
-IMPORT_STATUS_WORDS = {
-    NEW_READING: "new",
-    IDENTICAL: "identical: skipped",
-    REPLACE: "replaces the stored value",
-    BAD: "bad",
-}
-PREVIEW_COLUMNS = ["row", "status", "problem", "team", "metric", "date", "value", "stored", "note"]
-
-
-def import_preview(
-    parsed: ParsedReadings, plan: ImportPlan, may_edit: Callable[[int], bool]
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Every row of an uploaded file with what importing it would do, and every bad row
-    with its reasons (rows of teams the user may not change included); plus the problems
-    of the whole file. Bad rows come first."""
-    reasons: dict[int, list[str]] = {}
-    file_problems: list[Problem] = []
-    for problem in [*parsed.problems, *plan.problems]:
-        row = problem_row(problem)
-        if row is None:
-            file_problems.append(problem)
-        else:
-            reasons.setdefault(row, []).append(problem.message)
-    for reading in plan.readings:
-        if reading.team_id is not None and not may_edit(reading.team_id):
-            reasons.setdefault(reading.row, []).append(
-                f"you may not change readings of team '{reading.team}'"
-            )
-    records = []
-    planned_rows = set()
-    for reading in plan.readings:
-        planned_rows.add(reading.row)
-        records.append(
-            {
-                "row": reading.row,
-                "status": "bad"
-                if reading.row in reasons
-                else IMPORT_STATUS_WORDS.get(reading.status, reading.status),
-                "problem": "; ".join(reasons.get(reading.row, [])),
-                "team": reading.team,
-                "metric": reading.metric,
-                "date": reading.date,
-                "value": reading.value,
-                "stored": reading.old_value,
-                "note": reading.note,
-            }
-        )
-    for row in sorted(set(reasons) - planned_rows):
-        records.append({"row": row, "status": "bad", "problem": "; ".join(reasons[row])})
-    preview = pd.DataFrame.from_records(records, columns=PREVIEW_COLUMNS)
-    if not preview.empty:
-        preview["_bad"] = preview["status"] != "bad"
-        preview = preview.sort_values(["_bad", "row"]).drop(columns="_bad").reset_index(drop=True)
-    return preview, file_problems

@@ -58,9 +58,8 @@ SHOTS = Path(os.environ.get("OUTCOMES_SCREENSHOTS", "/tmp/shots"))
 EXCEPTION = "[data-testid='stException']"
 EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
 WAIT_MS = 90_000  # generous: a loaded 2-CPU machine, sometimes a cold cache
-# The readings grid as pages/record.py lays it out: New value is the fifth column.
-NEW_VALUE_X = 220 + 90 + 90 + 100 + 55
-ROW_HEIGHT = 35
+# The note of a Record save: "[Logged release ... and ]saved N readings[ (...)][ on D]: ..."
+SAVED_NOTE = re.compile(r"^(Logged release .* and s|S)aved \d+ readings?")
 # Console errors that say nothing about the app: Material icons fetched from the web
 # (no network here), and the frontend probing /_stcore/ under a deep link's page path.
 HARMLESS_URLS = re.compile(r"^https://fonts\.gstatic\.com/|/[a-z]+/_stcore/(health|host-config)$")
@@ -300,7 +299,7 @@ class Person:
             )
         elif name == "Record":
             expect(heading).to_have_text("Record", timeout=WAIT_MS)
-            expect(self.page.get_by_role("button", name="Save readings")).to_be_visible()
+            expect(self.page.get_by_role("button", name="Save", exact=True)).to_be_visible()
         elif name == "Plan":
             expect(heading).to_have_text("Plan", timeout=WAIT_MS)
             expect(self.page.get_by_role("button", name="Save outcome")).to_be_visible()
@@ -438,107 +437,82 @@ class Person:
                 self.used_values.add(value)
                 return f"{value:.2f}"
 
-    def grid_rows(self, team: str) -> int:
-        return self.read(
-            lambda session: session.scalar(
-                select(func.count())
-                .select_from(Metric)
+    def metric_labels(self, team: str) -> list[tuple[str, str]]:
+        """The team's active metrics in the form's order: (name, its box's label)."""
+        rows = self.read(
+            lambda session: session.execute(
+                select(Metric.name, Metric.unit)
                 .join(Team, Team.id == Metric.team_id)
                 .where(Team.key == team, Metric.archived.is_(False))
-            )
+                .order_by(Metric.name)
+            ).all()
         )
+        return [(name, name + (f" ({unit})" if unit else "")) for name, unit in rows]
 
-    def grid_new_values(self) -> dict[str, str]:
-        """Metric -> New value as the grid shows them (its table for screen readers)."""
-        cells = self.page.evaluate(
-            """() => Array.from(document.querySelectorAll(
-                "[data-testid='stDataFrame'] [role='gridcell']"
-            )).map(cell => [cell.getAttribute('aria-colindex'), cell.textContent])"""
-        )
-        values: dict[str, str] = {}
-        metric = ""
-        for column, text in cells:
-            if column == "1":
-                metric = text
-            elif column == "5" and text.strip():
-                values[metric] = text.strip()
+    def typed_values(self, team: str) -> dict[str, str]:
+        """Metric -> New value as the form's boxes hold them (the empty ones left out)."""
+        values = {}
+        for name, label in self.metric_labels(team):
+            box = self.page.locator(f'input[aria-label="{label}"]')
+            text = box.input_value().strip() if box.count() else ""
+            if text:
+                values[name] = text
         return values
 
     def type_readings(self, team: str, rows: int) -> dict[str, str]:
-        """Type new values into `rows` consecutive rows of the grid (not saved yet): open
-        the first cell, then type each value and press Enter, which moves down a row.
-        Each value is seen in the cell's editor before Enter, then in the grid."""
-        grid = self.page.locator("[data-testid='stDataFrame']").first
-        expect(grid).to_be_visible(timeout=WAIT_MS)
-        grid.scroll_into_view_if_needed()
-        assert self.grid_new_values() == {}, "the grid holds values nobody typed"
-        editor = self.page.locator("#portal input.gdg-input")
-        first = self.rng.randrange(0, self.grid_rows(team) - rows + 1)
+        """Type new values into `rows` consecutive metrics' boxes of the Record form (not
+        saved yet): click the first, type each value and Tab to the next box."""
+        labels = self.metric_labels(team)
+        first_box = self.page.locator(f'input[aria-label="{labels[0][1]}"]')
+        expect(first_box).to_be_visible(timeout=WAIT_MS)
+        assert self.typed_values(team) == {}, "the form holds values nobody typed"
+        first = self.rng.randrange(0, len(labels) - rows + 1)
         typed: dict[str, str] = {}
-        for row in range(first, first + rows):
+        self.page.locator(f'input[aria-label="{labels[first][1]}"]').click()
+        for name, label in labels[first : first + rows]:
             value = self.new_value()
-            for attempt in range(3):
-                if row == first or attempt:
-                    box = grid.bounding_box()
-                    assert box is not None
-                    y = box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
-                    self.page.mouse.dblclick(box["x"] + NEW_VALUE_X, y)
-                    self.page.wait_for_timeout(400)
-                self.page.keyboard.type(value[0])  # a selected cell opens its editor
-                try:
-                    expect(editor).to_be_focused(timeout=10_000)
-                    break
-                except AssertionError:
-                    self.page.keyboard.press("Escape")
-            else:
-                raise AssertionError(f"the grid's cell editor did not open in row {row + 1}")
-            self.page.keyboard.type(value[1:], delay=60)
-            expect(editor).to_have_value(value)
-            self.page.keyboard.press("Enter")
-            expect(editor).to_have_count(0)
-            self.page.wait_for_function(
-                """value => Array.from(document.querySelectorAll(
-                    "[data-testid='stDataFrame'] [role='gridcell'][aria-colindex='5']"
-                )).some(cell => parseFloat(cell.textContent) === parseFloat(value))""",
-                arg=value,
-                timeout=WAIT_MS,
-            )
-            typed.update(
-                (metric, shown)
-                for metric, shown in self.grid_new_values().items()
-                if float(shown) == float(value)
-            )
-        assert {m: float(v) for m, v in self.grid_new_values().items()} == {
-            m: float(v) for m, v in typed.items()
-        }
+            self.page.keyboard.type(value)
+            expect(self.page.locator(f'input[aria-label="{label}"]')).to_have_value(value)
+            self.page.keyboard.press("Tab")
+            typed[name] = value
+        assert self.typed_values(team) == typed
         return typed
 
     def saved_note(self, typed: dict[str, str]) -> list[tuple[str, float, str]]:
         """The note of the save of `typed` (an older note may still show for a while):
-        each reading's metric, value and day, in the grid's order."""
-        notes = self.page.get_by_text(re.compile(r"^Saved \d+ readings? \("))
+        each reading's metric, value and day, in the form's order."""
+        notes = self.page.get_by_text(SAVED_NOTE)
         deadline = time.monotonic() + WAIT_MS / 1000
         while time.monotonic() < deadline:
             for text in notes.all_inner_texts():
+                head, _, listing = text.strip().rstrip(".").partition(": ")
+                common = re.search(r"aved \d+ readings?(?: \([^)]*\))?(?: on (\S+))?$", head)
+                if common is None:
+                    continue
                 listed = [
-                    re.fullmatch(r"(.+) (\S+) on (\d{4}-\d{2}-\d{2})", item.strip())
-                    for item in text.strip().rstrip(".").split(": ", 1)[-1].split("; ")
+                    re.fullmatch(r"(.+) (\S+?)(?: on (\d{4}-\d{2}-\d{2}))?", item.strip())
+                    for item in listing.split(", ")
                 ]
-                if all(listed) and {m.group(1): float(m.group(2)) for m in listed if m} == {
+                found = [
+                    (m.group(1), float(m.group(2)), m.group(3) or common.group(1))
+                    for m in listed
+                    if m
+                ]
+                if all(listed) and {m: v for m, v, _ in found} == {
                     metric: float(value) for metric, value in typed.items()
                 }:
-                    return [(m.group(1), float(m.group(2)), m.group(3)) for m in listed if m]
+                    return found
             self.page.wait_for_timeout(250)
         raise AssertionError(f"no note of saving {typed}: {notes.all_inner_texts()}")
 
     def save_readings(self, team: str, typed: dict[str, str]) -> None:
-        """Save the grid; a reading already stored that day with another value is a
+        """Save the form; a reading already stored that day with another value is a
         correction, confirmed with Replace."""
-        shown = {metric: float(value) for metric, value in self.grid_new_values().items()}
+        shown = {metric: float(value) for metric, value in self.typed_values(team).items()}
         assert shown == {metric: float(value) for metric, value in typed.items()}
-        self.act(self.page.get_by_role("button", name="Save readings").click)
+        self.act(self.page.get_by_role("button", name="Save", exact=True).click)
         replace = self.page.get_by_role("button", name="Replace these readings")
-        saved = self.page.get_by_text(re.compile(r"^Saved \d+ readings? \("))
+        saved = self.page.get_by_text(SAVED_NOTE)
         expect(replace.or_(saved).first).to_be_visible(timeout=WAIT_MS)
         replaced = replace.count() > 0
         if replaced:
@@ -564,7 +538,7 @@ class Person:
         self.page.get_by_role("textbox", name="Release name").fill(name)
         self.page.get_by_role("textbox", name="Notes").fill(f"Long session release {self.serial}")
         self.think(1, 2)
-        self.act(self.page.get_by_role("button", name="Log release").click)
+        self.act(self.page.get_by_role("button", name="Save", exact=True).click)
         expect(self.page.get_by_text(f"Logged release {name} on")).to_be_visible(timeout=WAIT_MS)
         self.expected.releases.append((team, name))
         self.done("log a release")
@@ -645,10 +619,16 @@ class Person:
         self.server_goes_away(crash=False)
         # The page still shows what was typed: nothing was lost yet on screen.
         expect(self.page.get_by_role("textbox", name="Release name")).to_have_value(unsaved)
-        self.after_restart(self.page.get_by_role("button", name="Save readings").click, "readings")
+        self.after_restart(
+            self.page.get_by_role("button", name="Save", exact=True).click, "readings"
+        )
         self.expect_page("Record")
-        assert not self.release_exists(team, unsaved)  # typed, never submitted: gone
+        # The release and the readings are one form, one save: both land or neither.
+        released = self.release_exists(team, unsaved)
         now = self.stored_readings()
+        assert released == (now != stored)
+        if released:
+            self.expected.releases.append((team, unsaved))
         if now == stored:
             # Told so, the person types the readings again and saves them.
             self.restart_outcomes.append("typed readings lost, typed again")

@@ -150,6 +150,9 @@ ACTIONS: dict[str, Action] = {
     "update_release": lambda s, a, i: writes.update_release(
         s, actor=a, release_id=i.release, expected_version=None, changes=ReleaseChanges(notes="n")
     ),
+    "archive_release": lambda s, a, i: writes.archive_release(
+        s, actor=a, release_id=i.release, expected_version=None
+    ),
     "create_outcome": lambda s, a, i: writes.create_outcome(
         s, actor=a, pi_id=i.pi, team_id=i.team, key="CHK-2", title="Cut latency"
     ),

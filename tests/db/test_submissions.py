@@ -17,6 +17,7 @@ from db import iterations, users, workspace, writes
 from db.engine import read_session, write_session
 from db.models import AuditEvent, Train
 from db.readings import import_reading_file, import_readings, record_readings
+from db.record import record_after_release
 from db.submissions import DuplicateSubmission
 
 ADMIN = Actor.system("tester")
@@ -31,6 +32,8 @@ FORM_WRITES: list[Callable[..., Any]] = [
     writes.update_metric,
     writes.create_release,
     writes.update_release,
+    writes.archive_release,
+    record_after_release,
     writes.create_outcome,
     writes.update_outcome,
     writes.archive_outcome,

@@ -27,7 +27,7 @@ from core.access import Actor
 from db.engine import PROJECT_ROOT, make_engine, write_session
 from db.users import create_user
 from tests.browser.conftest import free_port, wait_for_app
-from tests.browser.test_record_journey import GRID_ROWS, NEW_VALUE_X, PASSWORD, ROW_HEIGHT
+from tests.browser.test_record_journey import PASSWORD, value_box
 from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -164,18 +164,8 @@ def save_in_grid(page: Any, base_url: str, metric: str, value: str) -> None:
     form.get_by_role("textbox", name="Password").fill(PASSWORD)
     form.get_by_role("button", name="Sign in").click()
     wait_for_app(page)
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    y = box["y"] + ROW_HEIGHT * (GRID_ROWS.index(metric) + 1) + ROW_HEIGHT / 2
-    page.mouse.dblclick(box["x"] + NEW_VALUE_X, y)
-    page.wait_for_timeout(400)
-    page.keyboard.type(value[0])
-    page.wait_for_timeout(300)
-    page.keyboard.type(value[1:], delay=60)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(300)
-    page.get_by_role("button", name="Save readings").click()
+    value_box(page, metric).fill(value)
+    page.get_by_role("button", name="Save").click()
     page.get_by_text(re.compile(r"Saved 1 reading")).wait_for(timeout=30_000)
     wait_for_app(page)
 

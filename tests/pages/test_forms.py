@@ -28,7 +28,7 @@ from tests.pages.update_workspace import (
     unescape,
 )
 from ui import state
-from ui.forms import grid_entries, import_preview, readings_grid
+from ui.reading_forms import MetricRow, import_preview, metric_rows, typed_entries
 from ui.text import escape_markdown
 
 
@@ -241,49 +241,51 @@ def test_escaped_text_has_no_markdown_left(text: str) -> None:
         assert all(escaped[i - 1] == "\\" for i, c in enumerate(escaped) if c == special)
 
 
-def grid_of(rows: dict[int, dict[str, object]]) -> pd.DataFrame:
-    latest = pd.DataFrame(
-        {
-            "metric_id": [1, 2],
-            "metric": ["Conversion", "Errors"],
-            "unit": ["%", ""],
-            "decimals": [1, 0],
-            "last_value": [2.2, None],
-            "last_date": [TODAY - dt.timedelta(days=7), None],
-        }
-    )
-    grid = readings_grid(latest, TODAY)
-    for metric_id, cells in rows.items():
-        for column, value in cells.items():
-            grid.loc[metric_id, column] = value
-    return grid
+LATEST = pd.DataFrame(
+    {
+        "metric_id": [1, 2],
+        "metric": ["Conversion", "Errors"],
+        "unit": ["%", ""],
+        "decimals": [1, 0],
+        "last_value": [2.2, None],
+        "last_date": [TODAY - dt.timedelta(days=7), None],
+    }
+)
+ROWS = [MetricRow(1, "Conversion", "%", ""), MetricRow(2, "Errors", "", "")]
 
 
 @pytest.mark.parametrize(
-    ("rows", "entries", "problems"),
+    ("values", "dates", "notes", "entries", "problems"),
     [
-        ({}, [], []),
-        ({1: {"New value": 2.4}}, [ReadingEntry(1, TODAY, 2.4)], []),
+        ({}, {}, {}, [], []),
+        ({1: " 2.4 "}, {}, {}, [ReadingEntry(1, TODAY, "2.4")], []),
+        ({1: "2,45"}, {}, {}, [ReadingEntry(1, TODAY, "2.45")], []),
         (
-            {2: {"New value": 0.0, "Note": " fixed ", "Date": pd.Timestamp("2026-01-05")}},
-            [ReadingEntry(2, dt.date(2026, 1, 5), 0.0, "fixed")],
+            {2: "0"},
+            {2: dt.date(2026, 1, 5)},
+            {2: " fixed "},
+            [ReadingEntry(2, dt.date(2026, 1, 5), "0", "fixed")],
             [],
         ),
-        ({2: {"Note": "no value"}}, [], [Problem("Errors: value", "a note needs a new value")]),
-        ({1: {"New value": 1.0, "Date": None}}, [], [Problem("Conversion: date", "is required")]),
+        ({}, {}, {2: "no value"}, [], [Problem("Errors: value", "a note needs a new value")]),
+        ({1: "1"}, {1: None}, {}, [], [Problem("Conversion: date", "is required")]),
     ],
 )
-def test_the_grid_gives_a_reading_for_each_filled_row(
-    rows: dict[int, dict[str, object]], entries: list[ReadingEntry], problems: list[Problem]
+def test_the_form_gives_a_reading_for_each_value_typed(
+    values: dict[int, str],
+    dates: dict[int, dt.date | None],
+    notes: dict[int, str],
+    entries: list[ReadingEntry],
+    problems: list[Problem],
 ) -> None:
-    assert grid_entries(grid_of(rows)) == (entries, problems)
+    days = {1: TODAY, 2: TODAY} | dates
+    assert typed_entries(ROWS, values, days, notes) == (entries, problems)
 
 
-def test_the_grid_shows_last_values_with_the_metric_decimals() -> None:
-    grid = grid_of({})
+def test_the_form_shows_last_values_with_the_metric_decimals() -> None:
+    rows = metric_rows(LATEST)
 
-    assert list(grid["Last value"]) == ["2.2", ""]
-    assert grid["New value"].isna().all() and list(grid["Date"]) == [TODAY, TODAY]
+    assert [r.last for r in rows] == [f"2.2% on {(TODAY - dt.timedelta(days=7)).isoformat()}", ""]
 
 
 def test_the_preview_lists_bad_rows_first_with_every_reason(ws: Workspace) -> None:
@@ -303,3 +305,16 @@ def test_the_preview_lists_bad_rows_first_with_every_reason(ws: Workspace) -> No
     assert list(preview["row"]) == [3, 4, 2]
     assert list(preview["status"]) == ["bad", "bad", "new"]
     assert "may not change readings of team 'Search'" in preview.loc[0, "problem"]
+
+
+def test_the_preview_shows_no_none_in_a_bad_rows_missing_cells(ws: Workspace) -> None:
+    data = f"team,metric,date,value\nCHK,Time to pay,{TODAY.isoformat()},x\n,,,\nCHK,,,1\n".encode()
+    parsed = parse_reading_file(data, "r.csv")
+    with read_session(ws.engine) as session:
+        plan = check_readings(session, rows=parsed.rows, replace=False)
+
+    preview, _ = import_preview(parsed, plan, lambda team_id: True)
+
+    assert (preview["status"] == "bad").all()
+    cells = preview.drop(columns="row").astype(str).to_numpy().ravel()
+    assert not [c for c in cells if c in ("None", "nan", "NaT", "<NA>")]

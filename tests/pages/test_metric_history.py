@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from db import writes
 from db.engine import write_session
-from db.models import Reading
+from db.models import Reading, Release
 from tests.pages.update_workspace import (
     ADMIN,
     TODAY,
@@ -166,3 +166,34 @@ def test_team_and_outcome_pages_link_to_every_history(ws: Workspace) -> None:
     team_links = {unescape(label) for label, target in page_links(team) if target == "metric"}
     assert team_links == {"Checkout conversion", "Payment errors", "Time to pay", "Metric history"}
     assert ("History", "metric") in page_links(outcome)
+
+
+def test_an_editor_corrects_and_archives_a_release_from_the_history(ws: Workspace) -> None:
+    with write_session(ws.engine) as session:
+        release = writes.create_release(
+            session, actor=ADMIN, team_id=ws.chk, name="v2.2", date=TODAY
+        )
+        release_id = release.id
+    at = history(ws.editor)
+
+    by_label(at.text_input, "Name").set_value("v2.2.1")
+    button(at, "Save release").click().run()
+
+    assert not at.exception
+    assert "Saved release v2.2.1" in unescape(texts(at))
+    with write_session(ws.engine) as session:
+        assert session.get(Release, release_id).name == "v2.2.1"
+
+    button(at, "Archive this release").click().run()
+
+    assert not at.exception
+    assert "Archived the release v2.2.1" in unescape(texts(at))
+    with write_session(ws.engine) as session:
+        assert session.get(Release, release_id).archived is True
+    assert not [s for s in at.selectbox if s.label == "Release to correct"]
+
+
+def test_readers_get_no_release_corrections(ws: Workspace) -> None:
+    at = history(ws.viewer)
+
+    assert not [b for b in at.button if b.label in ("Save release", "Archive this release")]
