@@ -79,8 +79,10 @@ else:
         team_outcomes = sum(len(t.outcomes) for t in status.teams)
         if train.not_yet_scored and not train.pi_ended:
             # Mid-PI a band from the few scored outcomes would mislead (issue 14).
+            # The tile's value already says "Partial"; its line gives the rest once.
             value = "Partial"
-            detail = escape_markdown(predictability_text(train, team_outcomes))
+            text = predictability_text(train, team_outcomes).removeprefix("Partial: ")
+            detail = escape_markdown(text)
         elif train.pooled is None:
             value = "Pending"
             detail = "No committed business value planned."
