@@ -246,17 +246,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def client_address() -> str | None:
-    """The address of the browser this run serves (st.context), for sign-in throttling;
-    None without one (AppTest, or a server that does not know it)."""
-    try:
-        address = st.context.ip_address
-    except Exception:  # no browser behind this run
-        return None
-    # Only a real address: AppTest's context answers with a mock object.
-    return address[:100] if isinstance(address, str) and address else None
-
-
 # The link to the server-rendered sign-in page (api/sign_in.py). A constant: the page
 # returns to where it was opened from by its Referer (a path of this site only), so no
 # user text enters this HTML. A plain anchor in the page opens in the same tab, where
