@@ -10,9 +10,11 @@ server-rendered pages served beside the app's pages by the same `streamlit run`.
   to a phishing link). Without `next`, the Referer of a same-site page is used, so the
   pages' constant "Sign in" link returns to the page (and query) it was clicked on.
 - `POST /auth/sign-out` revokes this browser's session and clears the cookie.
-- CSRF: each form carries a random token that must equal the one in a SameSite=Strict
-  cookie limited to /auth (double submit), and a POST whose Origin names another site is
-  refused. The password travels only in the POST body, never in a URL.
+- CSRF: each form drawn here carries a random token that must equal the one in a
+  SameSite=Strict cookie limited to /auth (double submit); the pages' own sign-in form
+  (constant HTML in ui/auth.py, so without a token) is let through only when the
+  browser's Origin header names this site; a POST whose Origin names another site is
+  always refused. The password travels only in the POST body, never in a URL.
 Database work runs in Starlette's thread pool, off the event loop of the pages."""
 
 from __future__ import annotations
@@ -125,14 +127,26 @@ def _set_csrf(response: Response, request: Request, token: str) -> None:
     )
 
 
-def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
+def _same_origin(request: Request) -> bool | None:
+    """Whether the browser says this request comes from a page of this site: True or
+    False from the Origin header, None when it sent none (not a browser's form POST)."""
     origin = request.headers.get("origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        if parts.netloc != request.headers.get("host"):
-            return False
+    if not origin or origin == "null":
+        return None
+    return urlsplit(origin).netloc == request.headers.get("host")
+
+
+def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
+    """A POST from this site: the form's token equals the CSRF cookie (the forms drawn
+    here), or, for the pages' own sign-in form (constant HTML, so it carries no token),
+    the browser's Origin header names this site. A foreign Origin always fails."""
+    same_origin = _same_origin(request)
+    if same_origin is False:
+        return False
+    if "csrf" not in form:
+        return same_origin is True
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    field = form.get("csrf", "")
+    field = form["csrf"]
     return bool(cookie) and hmac.compare_digest(cookie.encode(), field.encode())
 
 
@@ -195,7 +209,8 @@ async def post_sign_in(request: Request) -> Response:
     form = await _form(request)
     if form is None:
         return _sign_in_page(request, next_path="/", message="The form is too large.", status=413)
-    next_path = safe_next(form.get("next"))
+    # The pages' form sends no `next`: it returns to the page it was sent from.
+    next_path = safe_next(form.get("next") or _next_from_referer(request))
     username = form.get("username", "").strip()
     if not _csrf_ok(request, form):
         return _sign_in_page(

@@ -246,10 +246,31 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-# The link to the server-rendered sign-in page (api/sign_in.py). A constant: the page
-# returns to where it was opened from by its Referer (a path of this site only), so no
-# user text enters this HTML. A plain anchor in the page opens in the same tab, where
-# st.link_button and markdown links open a new one.
+# The way in, as constant HTML (no user text can enter it): a plain form that posts to
+# the sign-in route (api/sign_in.py), which sets the lasting cookie and returns to this
+# page by the Referer (a path of this site only), and a link to the same route's page
+# for the sidebar. Plain HTML in the page keeps the browser in this tab (st.link_button
+# and markdown links open a new one) and sends the password in the POST body only.
+# The route accepts this form without a CSRF token when the browser's Origin header
+# names this site.
+SIGN_IN_FORM = """<style>
+.outcomes-sign-in label { display: block; margin: .6rem 0 .25rem; font-size: .875rem; }
+.outcomes-sign-in input { width: 100%; max-width: 24rem; box-sizing: border-box;
+  padding: .5rem .75rem; border: 1px solid rgba(49, 51, 63, .4); border-radius: .5rem;
+  font: inherit; color: inherit; background: transparent; }
+.outcomes-sign-in button { margin-top: .9rem; padding: .4rem .9rem; border: 0;
+  border-radius: .5rem; background: #b3261e; color: #fff; font: inherit;
+  font-weight: 600; cursor: pointer; }
+</style>
+<form class="outcomes-sign-in" method="post" action="/auth/sign-in"
+ data-testid="outcomes-sign-in-form">
+<label for="outcomes-username">Username</label>
+<input id="outcomes-username" name="username" type="text" autocomplete="username" required>
+<label for="outcomes-password">Password</label>
+<input id="outcomes-password" name="password" type="password"
+ autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>"""
 SIGN_IN_LINK = (
     '<a href="/auth/sign-in" data-testid="outcomes-sign-in" '
     'style="display:inline-block;padding:.4rem .9rem;border-radius:.5rem;'
@@ -258,10 +279,11 @@ SIGN_IN_LINK = (
 
 
 def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
-    """The way in: a link to the sign-in page (a sign-in there lasts in this browser),
-    single sign-on and, while no admin exists, first-time setup."""
+    """The way in: the sign-in form (the sidebar: a link to the sign-in page); a sign-in
+    there lasts in this browser. Then single sign-on and, while no admin exists,
+    first-time setup."""
     in_sidebar = key == "sign_in_sidebar"
-    st.html(SIGN_IN_LINK)
+    st.html(SIGN_IN_LINK if in_sidebar else SIGN_IN_FORM)
     _sso_controls(engine, key=key)
     setup_form(engine, key=key, compact=in_sidebar)
 

@@ -225,3 +225,23 @@ def test_an_admin_disabling_the_account_revokes_its_cookies(
     assert _signed_in_as(accounts, browser_id) is None
     again = _sign_in(client, "gone")
     assert again.status_code == 401 and _session_cookie(again) is None
+
+
+def test_the_pages_form_signs_in_from_this_site_only(
+    client: httpx.Client, accounts: Server
+) -> None:
+    """The pages' constant form (ui/auth.py) posts without a token and without `next`:
+    allowed when the browser's Origin is this site, back to the page it came from."""
+    fields = {"username": "ed", "password": PASSWORD}
+    page = f"{accounts.base_url}/record?team=CHK&pi=PI+26.4"
+    same = {"Origin": accounts.base_url, "Referer": page}
+    response = client.post("/auth/sign-in", data=fields, headers=same)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/record?team=CHK&pi=PI+26.4"
+    assert _session_cookie(response) is not None
+    for headers in ({"Referer": page}, {"Origin": "https://evil.example", "Referer": page}):
+        refused = client.post("/auth/sign-in", data=fields, headers=headers)
+        assert refused.status_code == 403 and _session_cookie(refused) is None
+    elsewhere = {"Origin": accounts.base_url, "Referer": "https://evil.example/record"}
+    response = client.post("/auth/sign-in", data=fields, headers=elsewhere)
+    assert response.status_code == 303 and response.headers["location"] == "/"
