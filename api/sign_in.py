@@ -92,14 +92,27 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+def _this_host(request: Request, url: str) -> bool:
+    """Whether `url` (an Origin or a Referer) names this server's host. Host names only:
+    a proxy such as nginx's `proxy_set_header Host $host` drops the port, and cookies
+    are shared across ports anyway, so a port tells no site from another."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    hosts = {
+        urlsplit(f"//{value.split(',')[0].strip()}").hostname
+        for value in (request.headers.get("host"), request.headers.get("x-forwarded-host"))
+        if value
+    }
+    return parts.hostname in hosts
+
+
 def _next_from_referer(request: Request) -> str | None:
     """The page the visitor came from, when it is a page of this site."""
     referer = request.headers.get("referer")
-    if not referer:
+    if not referer or not _this_host(request, referer):
         return None
     parts = urlsplit(referer)
-    if parts.scheme not in ("http", "https") or parts.netloc != request.headers.get("host"):
-        return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
@@ -133,7 +146,7 @@ def _same_origin(request: Request) -> bool | None:
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return None
-    return urlsplit(origin).netloc == request.headers.get("host")
+    return _this_host(request, origin)
 
 
 def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
