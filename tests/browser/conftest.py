@@ -165,8 +165,8 @@ def sign_in(page: Any, base_url: str, username: str, password: str, next_path: s
     lasting cookie and returns to `next_path` (a path of the app with its query); wait
     for that page. The one way every browser test signs in."""
     page.goto(f"{base_url}/auth/sign-in?next={quote(next_path, safe='')}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
     landed = urlsplit(page.url)

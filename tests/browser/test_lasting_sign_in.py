@@ -50,8 +50,8 @@ def test_a_sign_in_survives_reload_new_tab_and_restart_until_signed_out(
         wait_for_app(page)
         expect(_signed_in(page)).to_have_count(0)
         main = page.locator("[data-testid='stMain']")
-        main.get_by_label("Username").fill("casey")
-        main.get_by_label("Password").fill(PASSWORD)
+        main.get_by_label("Username", exact=True).fill("casey")
+        main.get_by_label("Password", exact=True).fill(PASSWORD)
         with page.expect_navigation():
             main.get_by_role("button", name="Sign in").click()
         page.wait_for_url(re.compile(r"/record\?team=CHK$"))
