@@ -283,7 +283,10 @@ def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
     there lasts in this browser. Then single sign-on and, while no admin exists,
     first-time setup."""
     in_sidebar = key == "sign_in_sidebar"
-    st.html(SIGN_IN_LINK if in_sidebar else SIGN_IN_FORM)
+    if in_sidebar:
+        st.html(SIGN_IN_LINK)
+    else:
+        st.html(SIGN_IN_FORM)
     _sso_controls(engine, key=key)
     setup_form(engine, key=key, compact=in_sidebar)
 
