@@ -258,7 +258,7 @@ SIGN_IN_FORM = """<style>
 .outcomes-sign-in input { width: 100%; max-width: 24rem; box-sizing: border-box;
   padding: .5rem .75rem; border: 1px solid rgba(49, 51, 63, .4); border-radius: .5rem;
   font: inherit; color: inherit; background: transparent; }
-.outcomes-sign-in button { margin-top: .9rem; padding: .4rem .9rem; border: 0;
+.outcomes-sign-in button { display: block; margin-top: .9rem; padding: .4rem .9rem; border: 0;
   border-radius: .5rem; background: #b3261e; color: #fff; font: inherit;
   font-weight: 600; cursor: pointer; }
 </style>
