@@ -74,7 +74,10 @@ HARMLESS_URLS = re.compile(r"^https://fonts\.gstatic\.com/|/[a-z]+/_stcore/(heal
 # What the browser logs while the server is away.
 WHILE_DOWN = re.compile(
     r"ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket"
-    r"|reaching server endpoint|server is not responding",
+    r"|reaching server endpoint|server is not responding"
+    # The frontend's own words when its pings get no answer while the server restarts
+    # (seen on a loaded machine, when the restart outlasts the ping timeout).
+    r"|DoInitPings timed out|Connection timed out",
     re.IGNORECASE,
 )
 
