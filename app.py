@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from api.routes import api_routes
+from api.sign_in import sign_in_routes
 from core.format import day_text, format_percent
 from ui import reads
 from ui.cards import contributor_links, no_data_message, tile
@@ -31,7 +32,7 @@ from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 # pages/) and the HTTP API (`/api/v1/`, api/routes.py) in one server, started by the one
 # command. Streamlit runs the page itself as `__main__`, so the page below is drawn only then.
 if __name__ != "__main__":
-    app = st.App("app.py", routes=api_routes())
+    app = st.App("app.py", routes=[*api_routes(), *sign_in_routes()])
 else:
     frame = page_frame("overview")
 

@@ -431,6 +431,24 @@ class User(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class BrowserSession(Base):
+    """A sign-in that lasts in one browser (api/sign_in.py, db/browser_sessions.py): the
+    browser holds a random id in an HttpOnly cookie; only its SHA-256 is stored here, so
+    a copy of the database signs nobody in. Valid while not revoked (that browser signed
+    out), not expired, the account active and its session_version unchanged (a password,
+    role or active change, a restore, "sign out everywhere" end every one at once)."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class SignInThrottle(Base):
     """Failed sign-ins counted per key (db.sign_in): an account typed from one client
     address ("pair:..."), a client address ("client:..."), and the whole server

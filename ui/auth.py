@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from db.engine import read_session
-from db.sign_in import sign_in
+from db.browser_sessions import BROWSER_COOKIE, browser_actor, revoke_browser_session
+from db.engine import read_session, write_session
 from db.users import actor_for, user_by_email, user_by_username
 from ui import state
 from ui.setup import setup_form
@@ -148,12 +148,33 @@ def _refreshed(engine: Engine, actor: Actor) -> Actor | None:
         return actor_for(session, user)
 
 
+def browser_cookie() -> str | None:
+    """The id of this browser's lasting sign-in (the HttpOnly cookie that
+    `/auth/sign-in` sets), as the browser sent it when this session connected; None
+    without one (or without a browser: AppTest, helpers called directly)."""
+    try:
+        value = st.context.cookies.get(BROWSER_COOKIE)
+    except Exception:  # no browser behind this run
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _browser_actor(engine: Engine) -> Actor | None:
+    browser_id = browser_cookie()
+    if browser_id is None:
+        return None
+    with read_session(engine) as session:
+        return browser_actor(session, browser_id=browser_id, now=_now())
+
+
 def current_actor(engine: Engine) -> Actor:
     """The signed-in user of this browser session, or anonymous.
 
-    A local sign-in lives in session state (it lasts while the browser session lasts,
-    across pages); a single sign-on identity lives in Streamlit's identity cookie and is
-    mapped to an account on every run."""
+    A sign-in through `/auth/sign-in` lives in this browser's cookie and is checked on
+    every run (so a sign-out in another tab, an expiry or a disabled account applies on
+    the next click); one made in session state (first-admin setup; tests) lasts while
+    the browser session lasts; a single sign-on identity lives in Streamlit's identity
+    cookie and is mapped to an account on every run."""
     actor = st.session_state.get(state.ACTOR)
     if isinstance(actor, Actor):
         fresh = _refreshed(engine, actor)
@@ -162,6 +183,9 @@ def current_actor(engine: Engine) -> Actor:
                 st.session_state[state.ACTOR] = fresh
             return fresh
         st.session_state.pop(state.ACTOR, None)
+    from_cookie = _browser_actor(engine)
+    if from_cookie is not None:
+        return from_cookie
     decision = _sso_decision(engine)
     if decision is not None and decision.actor is not None:
         return decision.actor
@@ -222,37 +246,47 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def client_address() -> str | None:
-    """The address of the browser this run serves (st.context), for sign-in throttling;
-    None without one (AppTest, or a server that does not know it)."""
-    try:
-        address = st.context.ip_address
-    except Exception:  # no browser behind this run
-        return None
-    # Only a real address: AppTest's context answers with a mock object.
-    return address[:100] if isinstance(address, str) and address else None
+# The way in, as constant HTML (no user text can enter it): a plain form that posts to
+# the sign-in route (api/sign_in.py), which sets the lasting cookie and returns to this
+# page by the Referer (a path of this site only), and a link to the same route's page
+# for the sidebar. Plain HTML in the page keeps the browser in this tab (st.link_button
+# and markdown links open a new one) and sends the password in the POST body only.
+# The route accepts this form without a CSRF token when the browser's Origin header
+# names this site.
+SIGN_IN_FORM = """<style>
+.outcomes-sign-in label { display: block; margin: .6rem 0 .25rem; font-size: .875rem; }
+.outcomes-sign-in input { width: 100%; max-width: 24rem; box-sizing: border-box;
+  padding: .5rem .75rem; border: 1px solid rgba(49, 51, 63, .4); border-radius: .5rem;
+  font: inherit; color: inherit; background: transparent; }
+.outcomes-sign-in button { display: block; margin-top: .9rem; padding: .4rem .9rem; border: 0;
+  border-radius: .5rem; background: #b3261e; color: #fff; font: inherit;
+  font-weight: 600; cursor: pointer; }
+</style>
+<form class="outcomes-sign-in" method="post" action="/auth/sign-in"
+ data-testid="outcomes-sign-in-form">
+<label for="outcomes-username">Username</label>
+<input id="outcomes-username" name="username" type="text" autocomplete="username" required>
+<label for="outcomes-password">Password</label>
+<input id="outcomes-password" name="password" type="password"
+ autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>"""
+SIGN_IN_LINK = (
+    '<a href="/auth/sign-in" data-testid="outcomes-sign-in" '
+    'style="display:inline-block;padding:.4rem .9rem;border-radius:.5rem;'
+    'background:#b3261e;color:#fff;text-decoration:none;font-weight:600">Sign in</a>'
+)
 
 
 def sign_in_form(engine: Engine, *, key: str = "sign_in") -> None:
-    """Username and password form (plus single sign-on and, while no admin exists,
-    first-time setup); a successful sign-in lasts the browser session."""
+    """The way in: the sign-in form (the sidebar: a link to the sign-in page); a sign-in
+    there lasts in this browser. Then single sign-on and, while no admin exists,
+    first-time setup."""
     in_sidebar = key == "sign_in_sidebar"
-    with st.form(key, clear_on_submit=False):
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        result = sign_in(
-            engine,
-            username=username.strip(),
-            password=password,
-            client=client_address(),
-            now=_now(),
-        )
-        if result.ok and result.actor is not None:
-            st.session_state[state.ACTOR] = result.actor
-            st.rerun()
-        st.error(result.message)
+    if in_sidebar:
+        st.html(SIGN_IN_LINK)
+    else:
+        st.html(SIGN_IN_FORM)
     _sso_controls(engine, key=key)
     setup_form(engine, key=key, compact=in_sidebar)
 
@@ -280,8 +314,14 @@ def _sso_controls(engine: Engine, *, key: str) -> None:
                 st.error(f"Single sign-on is not set up correctly: {error}")
 
 
-def sign_out() -> None:
-    """Forget the local sign-in, and the single sign-on identity cookie when there is one."""
+def sign_out(engine: Engine) -> None:
+    """Sign this browser out: revoke its lasting sign-in (the cookie's id then signs
+    nobody in, in any tab), forget a sign-in held in session state, and end single
+    sign-on's identity cookie when there is one."""
+    browser_id = browser_cookie()
+    if browser_id is not None:
+        with write_session(engine, seen_by_pages=False) as session:
+            revoke_browser_session(session, browser_id=browser_id, now=_now())
     st.session_state.pop(state.ACTOR, None)
     if _sso_claims() is not None:
         st.logout()

@@ -97,7 +97,7 @@ def _sidebar(engine: Engine, actor: Actor) -> None:
                 f"Signed in as {escape_markdown(actor.display_name or actor.username)} ({actor.role})"
             )
             if st.button("Sign out", key="sign_out"):
-                sign_out()
+                sign_out(engine)
         else:
             with st.expander("Sign in"):
                 sign_in_form(engine, key="sign_in_sidebar")

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -62,11 +63,16 @@ def _healthy(base_url: str) -> bool:
 
 @contextmanager
 def running_app(
-    database_url: str, *, log_path: Path, env: Mapping[str, str] | None = None
+    database_url: str,
+    *,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port against `database_url`; yields the
-    base URL once /_stcore/health answers, and stops the server afterwards."""
-    port = free_port()
+    """`streamlit run app.py` on a free loopback port (or `port`, to restart a server
+    where its open tabs reconnect) against `database_url`; yields the base URL once
+    /_stcore/health answers, and stops the server afterwards."""
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
@@ -152,3 +158,20 @@ def wait_for_app(page: Any, *, timeout_ms: int = 60_000) -> None:
         timeout=timeout_ms,
         polling=100,
     )
+
+
+def sign_in(page: Any, base_url: str, username: str, password: str, next_path: str) -> None:
+    """Sign in through the sign-in page (`/auth/sign-in`, api/sign_in.py), which sets the
+    lasting cookie and returns to `next_path` (a path of the app with its query); wait
+    for that page. The one way every browser test signs in."""
+    page.goto(f"{base_url}/auth/sign-in?next={quote(next_path, safe='')}")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    landed = urlsplit(page.url)
+    if landed.path.startswith("/auth/"):
+        message = page.locator("p.message")
+        said = message.inner_text() if message.count() else "no message"
+        raise AssertionError(f"sign-in as {username} refused: {said}")
+    wait_for_app(page)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -23,6 +24,7 @@ from db.engine import make_engine, write_session
 from db.migrate import upgrade
 from db.users import create_user
 from tests.browser.conftest import ROOT, demo_database, running_app, wait_for_app
+from tests.browser.conftest import sign_in as sign_in_through_page
 from ui.team_table import TEAM_COLUMNS
 
 pytestmark = pytest.mark.browser
@@ -73,16 +75,12 @@ def audited_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def sign_in(page: Any, username: str) -> None:
-    form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first
-    form.get_by_role("textbox", name="Username").fill(username)
-    form.get_by_role("textbox", name="Password").fill(PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    # The form goes once the password is checked (argon2, slower on a busy machine than
-    # any fixed pause); then the page itself finishes drawing.
-    page.locator("[data-testid='stMain'] [data-testid='stForm']").filter(
-        has=page.get_by_role("button", name="Sign in")
-    ).wait_for(state="detached", timeout=30_000)
-    wait_for_app(page)
+    """Sign in through the sign-in page (the one way browser tests do) and come back to
+    the page open now."""
+    here = urlsplit(page.url)
+    sign_in_through_page(
+        page, f"{here.scheme}://{here.netloc}", username, PASSWORD, f"{here.path}?{here.query}"
+    )
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
@@ -277,5 +275,30 @@ def test_captions_reach_wcag_aa_contrast(browser: Any, audited_app: str, theme: 
         )
         lighter, darker = sorted((luminance(shown), luminance(background)), reverse=True)
         assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (theme, colour, opacity)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("theme", BACKGROUNDS)
+def test_the_sign_in_page_has_no_serious_violations(
+    browser: Any, axe: Axe, audited_app: str, theme: str, viewport: str
+) -> None:
+    """The server-rendered sign-in page (api/sign_in.py), as drawn and after a refused
+    password (its message has colours of its own)."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport], color_scheme=theme)
+    try:
+        page = context.new_page()
+        page.goto(f"{audited_app}/auth/sign-in?next=%2Frecord")
+        assert page.locator("h1").count() == 1
+        found = axe.run(page).response["violations"]
+        page.get_by_label("Username", exact=True).fill("editor")
+        page.get_by_label("Password", exact=True).fill("not the password")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        assert page.locator("p.message").count() == 1
+        found += axe.run(page).response["violations"]
+        blocking = [v for v in found if v["impact"] in BLOCKING]
+        assert not blocking, f"/auth/sign-in in {theme} at {viewport}:\n{describe(blocking)}"
     finally:
         context.close()

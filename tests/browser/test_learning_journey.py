@@ -22,7 +22,7 @@ from core.access import Actor
 from db.engine import make_engine, read_session, write_session
 from db.queries import current_pi
 from db.users import create_user
-from tests.browser.conftest import ROOT, demo_database, running_app, wait_for_app
+from tests.browser.conftest import ROOT, demo_database, running_app, sign_in, wait_for_app
 from tests.conftest import DEMO_TODAY
 
 pytestmark = pytest.mark.browser
@@ -131,15 +131,15 @@ def test_a_decision_recorded_on_the_outcome_page_reaches_review_and_the_report(
     pivots_before = pivot_count(main_text(page))
     assert waiting_before >= 1
 
-    # Sign in where the page asks for it (a sign-in lasts this browser tab's session), then
-    # open the outcome from the navigation, which keeps the URL's outcome.
-    page.goto(f"{learning_app.base_url}/record?team=RSK&pi={pi}&outcome={OUTCOME}")
-    wait_for_app(page)
-    form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first
-    form.get_by_role("textbox", name="Username").fill("riley")
-    form.get_by_role("textbox", name="Password").fill(PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    # The sign-in reruns the page; navigating before it lands would leave it undone.
+    # Sign in through the sign-in page (a sign-in lasts in this browser), back on Record,
+    # then open the outcome from the navigation, which keeps the URL's outcome.
+    sign_in(
+        page,
+        learning_app.base_url,
+        "riley",
+        PASSWORD,
+        f"/record?team=RSK&pi={pi}&outcome={OUTCOME}",
+    )
     expect(sidebar.get_by_text("Signed in as riley (editor)")).to_be_visible(timeout=30_000)
     wait_for_app(page)
     sidebar.get_by_role("link", name=re.compile(r"Outcome$")).click()

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +25,7 @@ from db.models import Hypothesis, Metric, Reading, Release
 from db.queries import current_pi
 from db.users import create_user
 from tests.browser.conftest import demo_database, running_app, wait_for_app
+from tests.browser.conftest import sign_in as sign_in_through_page
 from tests.conftest import DEMO_TODAY
 
 pytestmark = pytest.mark.browser
@@ -112,11 +114,10 @@ def record_app(tmp_path: Path) -> Iterator[App]:
 
 
 def sign_in(page: Any, username: str = "casey") -> None:
-    form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first
-    form.get_by_role("textbox", name="Username").fill(username)
-    form.get_by_role("textbox", name="Password").fill(PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    """Sign in through the sign-in page and come back to the page open now."""
+    here = urlsplit(page.url)
+    base_url = f"{here.scheme}://{here.netloc}"
+    sign_in_through_page(page, base_url, username, PASSWORD, f"{here.path}?{here.query}")
 
 
 def value_box(page: Any, metric: str) -> Any:

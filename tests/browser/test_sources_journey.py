@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -23,7 +24,7 @@ from db.migrate import upgrade
 from db.models import Reading
 from db.users import create_user
 from db.workspace import import_workspace
-from tests.browser.conftest import running_app, wait_for_app
+from tests.browser.conftest import running_app, sign_in, wait_for_app
 from tests.conftest import skip_or_fail
 from tests.prometheus_server import (
     SERIES,
@@ -111,11 +112,10 @@ def sources_app(tmp_path: Path) -> Iterator[App]:
 
 
 def _sign_in(page: Any) -> None:
-    form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first
-    form.get_by_role("textbox", name="Username").fill("casey")
-    form.get_by_role("textbox", name="Password").fill(PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    """Sign in through the sign-in page and come back to the page open now."""
+    here = urlsplit(page.url)
+    base_url = f"{here.scheme}://{here.netloc}"
+    sign_in(page, base_url, "casey", PASSWORD, f"{here.path}?{here.query}")
 
 
 def _choose(page: Any, label: str, option: str) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from core.access import Actor
 from db.engine import PROJECT_ROOT, make_engine, write_session
 from db.users import create_user
-from tests.browser.conftest import free_port, wait_for_app
+from tests.browser.conftest import free_port, sign_in, wait_for_app
 from tests.browser.test_record_journey import PASSWORD, value_box
 from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
 
@@ -157,13 +157,7 @@ def served_by(page: Any, base_url: str) -> str:
 
 def save_in_grid(page: Any, base_url: str, metric: str, value: str) -> None:
     """Sign in on Record (same process: the cookie pins it) and save one reading."""
-    page.goto(f"{base_url}/record?team=CHK&pi={PI.replace(' ', '+')}")
-    wait_for_app(page)
-    form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first
-    form.get_by_role("textbox", name="Username").fill("casey")
-    form.get_by_role("textbox", name="Password").fill(PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    sign_in(page, base_url, "casey", PASSWORD, f"/record?team=CHK&pi={PI.replace(' ', '+')}")
     value_box(page, metric).fill(value)
     page.get_by_role("button", name="Save").click()
     page.get_by_text(re.compile(r"Saved 1 reading")).wait_for(timeout=30_000)

@@ -1,5 +1,5 @@
-"""Who sees which controls on every page (AppTest on the demo workspace), signing in
-through the form, throttling, first-time setup, single sign-on with a fake identity, and
+"""Who sees which controls on every page (AppTest on the demo workspace), the lasting
+sign-in's cookie on the pages, first-time setup, single sign-on with a fake identity, and
 that passwords are never stored or logged in clear."""
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from sqlalchemy import Engine, select, text, update
 from streamlit.testing.v1 import AppTest
 
 import db.users
+import ui.auth
 from core.access import Actor
+from db.browser_sessions import start_browser_session
 from db.engine import make_engine, read_session, write_session
 from db.models import SignInThrottle, Team, User
+from db.sign_in import sign_in
 from db.users import create_user
 from tests.conftest import DEMO_TODAY
 from ui import state
@@ -156,7 +159,7 @@ def test_without_public_read_anonymous_sees_only_the_sign_in(
     at = open_page(path, None, **PARAMS)
     assert [t.value for t in at.title] == ["Outcome Board"]
     assert {w.label for w in at.text_input} <= SIGN_IN_LABELS
-    assert {w.label for w in at.text_input} >= {"Username", "Password"}
+    assert _shows_sign_in_link(at)
     assert not at.dataframe and not at.get("page_link") and not at.get("vega_lite_chart")
     assert not at.selectbox and not at.metric and not at.sidebar.children
     assert write_controls(at) == []
@@ -168,10 +171,14 @@ def test_without_public_read_a_signed_in_viewer_reads(
     monkeypatch.setenv("OUTCOMES_PUBLIC_READ", "false")
     at = open_page("pages/team.py", demo.actor("viewer"), **PARAMS)
     assert "Outcome Board" not in [t.value for t in at.title]
-    assert "Username" not in [w.label for w in at.text_input]
+    assert not _shows_sign_in_link(at)
 
 
-# ---------------------------------------------------------------- signing in through the form
+# ---------------------------------------------------------------- the lasting sign-in
+# The password is checked by /auth/sign-in (api/sign_in.py; tests/api/test_sign_in.py
+# drives it over HTTP: wrong password, throttle, CSRF, redirects). Here the pages' side:
+# the cookie's id (st.context.cookies, stood in for by patching ui.auth.browser_cookie,
+# which AppTest cannot send) signs the account in on every page until it is revoked.
 
 
 def _add_account(demo: Demo, username: str = "ed", **kwargs: Any) -> None:
@@ -187,97 +194,126 @@ def _add_account(demo: Demo, username: str = "ed", **kwargs: Any) -> None:
         )
 
 
-def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
-    """Fill the sign-in form that this page shows (sidebar or main area) and submit."""
-    form = next(
-        b for b in at.button if b.label == "Sign in" and b.proto.form_id.startswith("sign_in")
-    )
-    inputs = {
-        w.label: w
-        for w in at.text_input
-        if w.label in ("Username", "Password") and _form_of(at, w) == form.proto.form_id
-    }
-    inputs["Username"].input(username)
-    inputs["Password"].input(password)
-    form.click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def _sign_in(demo: Demo, username: str, password: str) -> str | None:
+    """What POST /auth/sign-in does: the pages' password check, then a browser session;
+    the id its cookie would carry, or None when refused."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    result = sign_in(demo.engine, username=username, password=password, client=None, now=now)
+    if not result.ok or result.actor is None:
+        return None
+    with write_session(demo.engine) as session:
+        return start_browser_session(session, username=result.actor.username, now=now, hours=12)
 
 
-def _form_of(at: AppTest, widget: Any) -> str:
-    return widget.proto.form_id
+def _with_cookie(monkeypatch: pytest.MonkeyPatch, browser_id: str | None) -> None:
+    monkeypatch.setattr(ui.auth, "browser_cookie", lambda: browser_id)
 
 
 def _signed_in_as(at: AppTest) -> str | None:
-    actor = at.session_state[state.ACTOR] if state.ACTOR in at.session_state else None  # noqa: SIM401 (AppTest's state has no .get)
-    return actor.username if isinstance(actor, Actor) else None
+    """The account the sidebar says is signed in (from session state or the cookie)."""
+    for caption in at.sidebar.caption:
+        match = re.match(r"Signed in as (.+) \((viewer|editor|admin)\)", caption.value)
+        if match:
+            return match.group(1)
+    return None
 
 
-def test_sign_in_through_the_form_lasts_across_pages(demo: Demo) -> None:
+def _shows_sign_in_link(at: AppTest) -> bool:
+    """The way in: the sign-in form in the page or the link in the sidebar."""
+    bodies = {h.proto.body for h in at.get("html")}
+    return bool({ui.auth.SIGN_IN_FORM, ui.auth.SIGN_IN_LINK} & bodies)
+
+
+def test_update_pages_show_a_sign_in_form_that_posts_to_the_sign_in_route(demo: Demo) -> None:
+    at = open_page("pages/record.py", None, **PARAMS)
+    main = [h.proto.body for h in at.main.get("html")]
+    sidebar = [h.proto.body for h in at.sidebar.get("html")]
+    assert main == [ui.auth.SIGN_IN_FORM] and sidebar == [ui.auth.SIGN_IN_LINK]
+    form = ui.auth.SIGN_IN_FORM
+    # PRODUCT.md: fields labelled Username and Password; posted (never in a URL) to the
+    # route that sets the lasting cookie, in this tab (no target).
+    assert 'method="post" action="/auth/sign-in"' in form and "target" not in form
+    assert '<label for="outcomes-username">Username</label>' in form
+    assert '<label for="outcomes-password">Password</label>' in form
+    assert 'type="password"' in form
+    assert 'href="/auth/sign-in"' in ui.auth.SIGN_IN_LINK and "target" not in ui.auth.SIGN_IN_LINK
+
+
+def test_a_cookie_sign_in_lasts_across_pages(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     _add_account(demo, display_name="Ed Itor")
+    _with_cookie(monkeypatch, _sign_in(demo, "ed", PASSWORD))
     at = open_page("app.py", None, **PARAMS)
-    _sign_in(at, "ed", PASSWORD)
-    assert _signed_in_as(at) == "ed"
-    assert any("Signed in as Ed Itor (editor)" in c.value for c in at.sidebar.caption)
+    assert _signed_in_as(at) == "Ed Itor"
     for path in ("pages/record.py", "pages/team.py", "pages/plan.py"):
         at.switch_page(path).run()
         assert not at.exception
-        assert _signed_in_as(at) == "ed", path
-        assert "Username" not in [w.label for w in at.text_input], path
+        assert _signed_in_as(at) == "Ed Itor", path
+        assert not _shows_sign_in_link(at), path
     assert write_controls(at)  # Plan, for their team
 
 
-def test_sign_in_on_an_edit_page_opens_it(demo: Demo) -> None:
+def test_a_cookie_sign_in_opens_an_edit_page(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     _add_account(demo)
+    assert write_controls(open_page("pages/record.py", None, **PARAMS)) == []
+    _with_cookie(monkeypatch, _sign_in(demo, "ed", PASSWORD))
     at = open_page("pages/record.py", None, **PARAMS)
-    assert write_controls(at) == []
-    _sign_in(at, "ed", PASSWORD)
     assert _signed_in_as(at) == "ed" and write_controls(at)
 
 
-def test_wrong_password_is_refused_with_one_message(demo: Demo) -> None:
+@pytest.mark.parametrize("browser_id", ["", "unknown-id-unknown-id-unknown-id-unknown"])
+def test_an_unknown_cookie_is_anonymous(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch, browser_id: str
+) -> None:
     _add_account(demo)
-    at = _sign_in(open_page("pages/record.py"), "ed", "not the password")
-    assert _signed_in_as(at) is None
-    assert [e.value for e in at.error] == [db.users.WRONG_CREDENTIALS]
-    unknown = _sign_in(open_page("pages/record.py"), "nobody", "not the password")
-    assert [e.value for e in unknown.error] == [db.users.WRONG_CREDENTIALS]
+    _sign_in(demo, "ed", PASSWORD)
+    _with_cookie(monkeypatch, browser_id)
+    at = open_page("pages/record.py", None, **PARAMS)
+    assert _signed_in_as(at) is None and write_controls(at) == []
+    assert _shows_sign_in_link(at)
 
 
-def test_repeated_wrong_passwords_lock_the_account_then_it_opens_again(demo: Demo) -> None:
+def test_wrong_password_starts_no_browser_session(demo: Demo) -> None:
     _add_account(demo)
-    at = open_page("pages/record.py")
-    for _ in range(6):
-        _sign_in(at, "ed", "wrong password")
-    assert re.fullmatch(r"Too many attempts: try again in \d+ s", at.error[0].value)
-    _sign_in(at, "ed", PASSWORD)
-    assert _signed_in_as(at) is None
-    assert re.fullmatch(r"Too many attempts: try again in \d+ s", at.error[0].value)
+    assert _sign_in(demo, "ed", "not the password") is None
+    assert _sign_in(demo, "nobody", "not the password") is None
 
-    # The lock runs out (moved into the past rather than waiting a minute). It is this
-    # client's lock on the account (db.sign_in), not the account's.
-    with write_session(demo.engine) as session:
-        session.execute(update(SignInThrottle).values(locked_until=dt.datetime(2000, 1, 1)))
-    _sign_in(at, "ed", PASSWORD)
+
+def test_disabled_account_is_signed_out_on_its_next_page(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_account(demo)
+    _with_cookie(monkeypatch, _sign_in(demo, "ed", PASSWORD))
+    at = open_page("pages/record.py", None, **PARAMS)
     assert _signed_in_as(at) == "ed"
-
-
-def test_disabled_account_is_signed_out_on_its_next_page(demo: Demo) -> None:
-    _add_account(demo)
-    at = _sign_in(open_page("pages/record.py"), "ed", PASSWORD)
     with write_session(demo.engine) as session:
         db.users.update_user(session, actor=Actor.system("test"), username="ed", active=False)
     at.switch_page("pages/plan.py").run()
     assert _signed_in_as(at) is None and write_controls(at) == []
 
 
+def test_sign_out_revokes_this_browsers_cookie(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    _add_account(demo)
+    browser_id = _sign_in(demo, "ed", PASSWORD)
+    _with_cookie(monkeypatch, browser_id)
+    other_browser = _sign_in(demo, "ed", PASSWORD)
+    at = open_page("pages/team.py", None, **PARAMS)
+    next(b for b in at.sidebar.button if b.label == "Sign out").click()
+    at.run()
+    assert not at.exception
+    assert _signed_in_as(at) is None and _shows_sign_in_link(at)
+    # The same cookie in another tab (a new session) signs nobody in any more...
+    assert _signed_in_as(open_page("pages/team.py", None, **PARAMS)) is None
+    # ...while another browser of the same account stays signed in.
+    _with_cookie(monkeypatch, other_browser)
+    assert _signed_in_as(open_page("pages/team.py", None, **PARAMS)) == "ed"
+
+
 def test_sign_out_forgets_the_user(demo: Demo) -> None:
     at = open_page("pages/team.py", demo.actor("editor of the team"), **PARAMS)
     next(b for b in at.sidebar.button if b.label == "Sign out").click()
     at.run()
-    assert _signed_in_as(at) is None
-    assert "Sign in" in [b.label for b in at.button]
+    assert state.ACTOR not in at.session_state
+    assert _shows_sign_in_link(at)
 
 
 # ---------------------------------------------------------------- passwords never in clear
@@ -288,6 +324,7 @@ def _stored_text(engine: Engine) -> str:
         rows = [
             *session.execute(text("SELECT * FROM users")).all(),
             *session.execute(text("SELECT * FROM audit_events")).all(),
+            *session.execute(text("SELECT * FROM browser_sessions")).all(),
         ]
     return "\n".join(str(value) for row in rows for value in row)
 
@@ -304,20 +341,19 @@ def test_passwords_are_never_stored_or_logged_in_clear(
         input=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output
-    at = open_page("pages/record.py")
-    _sign_in(at, "ed", "wrong " + PASSWORD)
+    assert _sign_in(demo, "ed", "wrong " + PASSWORD) is None
     for _ in range(5):
-        _sign_in(at, "ed", PASSWORD[::-1])  # a lockout writes an audit event
+        _sign_in(demo, "ed", PASSWORD[::-1])  # a lockout writes an audit event
     with write_session(demo.engine) as session:
         session.execute(update(SignInThrottle).values(locked_until=None))  # db.sign_in
-    _sign_in(at, "ed", PASSWORD)
-    assert _signed_in_as(at) == "ed"
+    browser_id = _sign_in(demo, "ed", PASSWORD)
+    assert browser_id is not None
 
     captured = capfd.readouterr()
     seen = "\n".join(
         [_stored_text(demo.engine), caplog.text, result.output, captured.out, captured.err]
     )
-    for secret in (PASSWORD, "wrong " + PASSWORD, PASSWORD[::-1]):
+    for secret in (PASSWORD, "wrong " + PASSWORD, PASSWORD[::-1], browser_id):
         assert secret not in seen
     with read_session(demo.engine) as session:
         assert session.scalars(select(User.password_hash)).one().startswith("$argon2id$")

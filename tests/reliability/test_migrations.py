@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
 from db import edit_queries, users
+from db.browser_sessions import start_browser_session
 from db.digest import set_digest_destination
 from db.engine import PROJECT_ROOT, is_sqlite, make_engine, read_session, sqlite_path, write_session
 from db.migrate import alembic_config, current_revision, head_revision, upgrade
@@ -88,6 +89,8 @@ def workspace_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
             set_digest_destination(
                 session, actor=ADMIN, team_id=team_id, kind="email", target="po@example.org"
             )
+            # Revision 0009's table: a browser's lasting sign-in.
+            start_browser_session(session, username="ana", now=dt.datetime.now(), hours=12)
         for number, metric_id in enumerate(_metric_ids(engine)[:5]):
             with write_session(engine) as session:
                 record_readings(
