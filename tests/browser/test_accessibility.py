@@ -180,7 +180,11 @@ def test_one_h1_per_page_when_private_and_empty(browser: Any, empty_private_app:
             page.goto(f"{empty_private_app}{path}")
             wait_for_app(page)
             walls[path] = h1_texts(page)
-            sign_in(page, "admin")
+        # One sign-in lasts (the cookie) for every page after it.
+        sign_in(page, "admin")
+        for path in PAGES:
+            page.goto(f"{empty_private_app}{path}")
+            wait_for_app(page)
             assert not page.locator("[data-testid='stException']").count(), path
             pages[path] = h1_texts(page)
         assert walls == {path: ["Outcome Board"] for path in PAGES}
