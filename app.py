@@ -165,11 +165,16 @@ else:
                 label=f"{escape_markdown(outcome.key)} · {escape_markdown(outcome.title)}",
                 query_params=page_params(pi=pi.name, outcome=outcome.key, team=None),
             )
+            # Stateful (key, rerun on toggle), so its rows are drawn only once opened: a
+            # collapsed expander's contents would otherwise be built every run (issue 16).
             with st.expander(
                 f"{len(outcome.contributors)} contributing team outcomes"
-                + (" · health and progress rolled up" if outcome.rolled_up else "")
-            ):
-                contributor_links(status, outcome, pi.name)
+                + (" · health and progress rolled up" if outcome.rolled_up else ""),
+                key=f"overview.contributors.{outcome.key}",
+                on_change="rerun",
+            ) as contributors:
+                if contributors.open:
+                    contributor_links(status, outcome, pi.name)
 
     # ---------------------------------------------------------------- releases and stale metrics
     left, right = st.columns(2, gap="large")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.access import Actor
-from core.reading_files import parse_reading_file
+from core.reading_files import MAX_ROWS, parse_reading_file
 from db.audit import utcnow
 from db.engine import make_engine, write_session
 from db.migrate import upgrade
@@ -31,6 +31,7 @@ from db.readings import import_readings
 
 SEED = 42
 START = dt.date(2020, 1, 6)
+MAX_FILE_READINGS = MAX_ROWS - 1  # the header counts as a row
 
 
 def build_template(path: Path, metrics: int) -> list[str]:
@@ -188,6 +189,67 @@ def measure_import(template: Path, *, rows: int, workdir: Path, repeat: int = 1)
         import_readings=median("import_readings"),
         total=median("total"),
         raw=median("raw"),
+    )
+
+
+@dataclass(frozen=True)
+class WholeImportTimes:
+    """(wall, CPU) seconds of loading a whole workspace's readings through the import
+    path, file after file, and of raw executemany of all of them at once."""
+
+    rows: int
+    files: int
+    metrics: int
+    csv_bytes: int
+    total: tuple[float, float]
+    raw: tuple[float, float]
+
+
+def measure_whole_import(
+    *, rows: int, metrics: int, workdir: Path, file_rows: int = MAX_FILE_READINGS
+) -> WholeImportTimes:
+    """`rows` readings of `metrics` metrics into an empty workspace (one team) as
+    `import-readings` would load them, against raw executemany of the same rows into
+    another copy. One file may hold at most 200,000 readings and 50 MB (core/reading_files
+    limits, README "Reading files"), so the rows go as consecutive files of `file_rows`,
+    each parsed and imported in its own transaction, every later file into a table the
+    earlier ones grew: the import cost at each size is in the figure."""
+    template, ours, raw_path = (
+        workdir / "whole.db",
+        workdir / "whole-ours.db",
+        workdir / "whole-raw.db",
+    )
+    file_rows -= file_rows % metrics  # whole days per file: no (metric, date) twice
+    try:
+        names = build_template(template, metrics)
+        pairs = [("Checkout", name) for name in names]
+        copy_database(template, ours)
+        copy_database(template, raw_path)
+        total_wall = total_cpu = 0.0
+        size = 0
+        chunks = 0
+        everything: list[bytes] = []
+        for first in range(0, rows, file_rows):
+            count = min(file_rows, rows - first)
+            # Day offsets continue where the previous file stopped (rows go metric by metric).
+            start = START + dt.timedelta(days=first // len(pairs))
+            data = make_csv(count, pairs, start)
+            size += len(data)
+            chunks += 1
+            wall, cpu = time_import(ours, data)["total"]
+            total_wall += wall
+            total_cpu += cpu
+            everything.append(data if first == 0 else data.split(b"\n", 1)[1])
+        raw = time_raw(raw_path, b"".join(everything))
+    finally:
+        _remove(template, ours, raw_path)
+    return WholeImportTimes(
+        rows=rows,
+        files=chunks,
+        metrics=metrics,
+        csv_bytes=size,
+        total=(total_wall, total_cpu),
+        raw=raw,
     )
 
 

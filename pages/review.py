@@ -6,13 +6,11 @@ Markdown and JSON."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 import streamlit as st
 
 from core.access import can_score_business_value
 from core.inspect_adapt import inspect_and_adapt
-from core.model import OutcomeStatus
 from ui import reads
 from ui.cards import no_data_message, tile
 from ui.chart_cache import show_chart
@@ -21,8 +19,8 @@ from ui.format import band_badge_md, predictability_text
 from ui.forms import score_form, show_flash
 from ui.frame import page_frame
 from ui.inspect_adapt import inspect_adapt_section
+from ui.review_table import scoring_groups, show_value_table
 from ui.text import escape_markdown
-from ui.theme import health_label
 
 frame = page_frame("review")
 
@@ -133,60 +131,14 @@ st.caption(
     "Actual business value is scored by business owners at the PI's end. "
     "“Metrics say” is the outcome's health from its targets: the two should agree."
 )
-VALUE_COLUMNS = {
-    "key": st.column_config.TextColumn("Outcome", width="small"),
-    "title": st.column_config.TextColumn("Title", width="large"),
-    "committed": st.column_config.TextColumn("Commitment", width="small"),
-    "planned_bv": st.column_config.NumberColumn("Planned BV", format="%d", width="small"),
-    "actual_bv": st.column_config.NumberColumn("Actual BV", format="%d", width="small"),
-    "metrics": st.column_config.TextColumn("Metrics say", width="small"),
-    "flag": st.column_config.TextColumn("Flag", width="medium"),
-}
-FLAG_WORDS = {
-    "high_score_targets_missed": "high score, targets missed",
-    "low_score_targets_achieved": "low score, targets achieved",
-}
-
-
-def value_rows(outcomes: Sequence[OutcomeStatus]) -> list[dict[str, object]]:
-    return [
-        {
-            "key": o.key,
-            "title": o.title,
-            "committed": "committed" if o.committed else "uncommitted",
-            "planned_bv": o.planned_bv,
-            "actual_bv": o.actual_bv,
-            "metrics": health_label(o.health),
-            "flag": FLAG_WORDS.get(o.flag.code, o.flag.code) if o.flag else "",
-        }
-        for o in outcomes
-    ]
-
-
-for team in status.teams:
-    p = team.predictability
-    with st.container(border=True):
-        head = st.columns([3, 2], vertical_alignment="center")
-        head[0].subheader(escape_markdown(team.team.name), anchor=False)
-        head[1].markdown(
-            "**Predictability:** " + escape_markdown(predictability_text(p, len(team.outcomes)))
-        )
-        if not team.outcomes:
-            st.caption("No outcomes in this PI.")
-            continue
-        st.dataframe(value_rows(team.outcomes), hide_index=True, column_config=VALUE_COLUMNS)
-        if scorer:
-            score_form(frame, team.team.key, team.outcomes, view.snapshot)
-
-if status.train_outcomes:
-    with st.container(border=True):
-        st.subheader("Train-level outcomes", anchor=False)
-        st.caption("Shown with the train; they enter neither predictability figure.")
-        st.dataframe(
-            value_rows(status.train_outcomes), hide_index=True, column_config=VALUE_COLUMNS
-        )
-        if scorer:
-            score_form(frame, "train", status.train_outcomes, view.snapshot)
+show_value_table(status)
+if scorer:
+    groups = scoring_groups(status)
+    if groups:
+        # One form for the chosen team, not one per team (50 forms at 50 teams).
+        chosen = st.selectbox("Team to score", list(groups), key="review.score_team")
+        form_key, outcomes = groups[chosen]
+        score_form(frame, form_key, outcomes, view.snapshot)
 
 # ---------------------------------------------------------------- flags
 st.header("Actual-actual flags", anchor=False)

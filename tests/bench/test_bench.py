@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bench import import_bench
 from bench.__main__ import FIGURES, parse_args
 from bench.import_bench import measure_import
 from bench.pages import measure_pages
@@ -378,6 +379,30 @@ def test_import_figure_imports_new_rows_into_copies_and_leaves_the_workspace(
     assert times.total[0] > 0 and times.raw[0] > 0
     assert list(tmp_path.iterdir()) == []  # the copies are gone
     assert tiny.read_bytes() == before
+
+
+def test_whole_import_loads_every_row_file_by_file_within_the_file_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imported: list[int] = []
+    real = import_bench.time_import
+
+    def counting(path: Path, data: bytes) -> dict[str, tuple[float, float]]:
+        imported.append(data.count(b"\n") - 1)  # rows of this file, header left out
+        return real(path, data)
+
+    monkeypatch.setattr(import_bench, "time_import", counting)
+
+    times = import_bench.measure_whole_import(
+        rows=1_000, metrics=20, workdir=tmp_path, file_rows=310
+    )
+
+    # 310 rounds down to whole days (300), so no file repeats a (metric, date) of another;
+    # time_import and time_raw assert every row was added.
+    assert imported == [300, 300, 300, 100]
+    assert times.files == 4 and times.rows == 1_000
+    assert times.total[0] > 0 and times.raw[0] > 0
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -64,3 +64,17 @@ def test_train_outcome_without_targets_is_rolled_up_on_page_and_overview(
     assert "rolled up from 2 contributing team outcomes" in texts(page)
     expanders = [e.label for e in overview.expander]
     assert any("contributing team outcomes · health and progress rolled up" in e for e in expanders)
+
+
+def test_overview_draws_a_train_outcomes_contributors_only_once_opened(
+    open_page: Open,
+) -> None:
+    overview = open_page("app.py", pi=CURRENT_PI, as_of=AS_OF)
+    assert not [label for label, _ in _links(overview) if label.startswith("CHK-1")]
+
+    overview.session_state["overview.contributors.PAY-1"] = True  # the user opens it
+    overview.run()
+
+    assert not overview.exception
+    opened = [query for label, query in _links(overview) if label.startswith("CHK-1")]
+    assert opened and "outcome=CHK-1" in opened[0] and "team=CHK" in opened[0]

@@ -389,6 +389,28 @@ def test_review_scoring_a_changed_outcome_reports_the_conflict(
     assert stored.actual_bv == 4
 
 
+def test_review_draws_one_value_table_with_the_team_as_a_column(open_page: Open) -> None:
+    at = open_page("pages/review.py", pi=PAST_PI, as_of=AS_OF)
+    tables = [d.value for d in at.dataframe if "planned_bv" in d.value.columns]
+    assert len(tables) == 1  # one grouped table, not one per team (issue 16)
+    table = tables[0]
+    assert "Checkout" not in [h.value for h in at.subheader]  # no per-team blocks left
+    assert {"CHK-1"} <= set(table["key"])
+    assert table.loc[table["key"] == "CHK-1", "team"].iloc[0] == "Checkout"
+    assert table["team_predictability"].str.len().min() > 0
+
+
+def test_review_scores_the_team_the_admin_picks(open_page: Open, database: str) -> None:
+    at = open_page("pages/review.py", actor=Actor.system("boss"), pi=CURRENT_PI, as_of=AS_OF)
+    assert len([b for b in at.button if b.label == "Save scores"]) == 1
+    picker = next(s for s in at.selectbox if s.label == "Team to score")
+    other = next(o for o in picker.options if o != picker.value)
+    picker.set_value(other).run()
+    assert not at.exception
+    labels = [n.label for n in at.number_input]
+    assert labels and not any(label.startswith("CHK-") for label in labels)
+
+
 def test_review_unknown_pi_says_so(open_page: Open) -> None:
     at = open_page("pages/review.py", pi="PI 1.0", as_of=AS_OF)
     assert "There is no PI “PI 1.0”" in warnings(at)
