@@ -17,10 +17,10 @@ from ui.theme import health_label
 TRAIN = "Train"
 
 VALUE_COLUMNS = {
-    "team": st.column_config.TextColumn("Team", width="small"),
+    "team": st.column_config.TextColumn("Team", width="medium"),
     "team_predictability": st.column_config.TextColumn("Team predictability", width="medium"),
     "key": st.column_config.TextColumn("Outcome", width="small"),
-    "title": st.column_config.TextColumn("Title", width="large"),
+    "title": st.column_config.TextColumn("Title", width="medium"),
     "committed": st.column_config.TextColumn("Commitment", width="small"),
     "planned_bv": st.column_config.NumberColumn("Planned BV", format="%d", width="small"),
     "actual_bv": st.column_config.NumberColumn("Actual BV", format="%d", width="small"),
