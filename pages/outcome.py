@@ -16,6 +16,7 @@ from ui.cards import contributor_links, evidence_columns, no_data_message, paren
 from ui.chart_cache import show_chart
 from ui.charts import hypothesis_window, release_markers, target_chart_png
 from ui.filters import known_train, outcome_select, page_params, page_top, pi_select, title_row
+from ui.first_steps import no_pi_message
 from ui.format import (
     checkin_text,
     health_badge_md,
@@ -38,7 +39,7 @@ train = known_train()
 pi = pi_select(top.columns[0], train=train, as_of=as_of)
 if pi is None:
     title_row(top, "Outcome")
-    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    no_pi_message()
     st.stop()
 view = reads.pi_view(pi_name=pi.name, as_of=as_of)
 snapshot = view.snapshot

@@ -12,9 +12,10 @@ import streamlit as st
 from core.access import can_score_business_value
 from core.inspect_adapt import inspect_and_adapt
 from ui import reads
-from ui.cards import no_data_message, tile
+from ui.cards import tile
 from ui.chart_cache import show_chart
 from ui.filters import filter_row, pi_caption, title_row
+from ui.first_steps import no_pi_message
 from ui.format import band_badge_md, predictability_text
 from ui.forms import score_form, show_flash
 from ui.frame import page_frame
@@ -28,7 +29,7 @@ filters = filter_row(page="review")
 pi, as_of = filters.pi, filters.as_of
 if pi is None:
     title_row(filters.top, "PI review")
-    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    no_pi_message()
     st.stop()
 title_row(
     filters.top,

@@ -10,7 +10,7 @@ from ui import reads
 from ui.cards import no_data_message, outcome_card, team_status
 from ui.digest import team_digest_section
 from ui.filters import team_filter_row, title_row
-from ui.first_steps import empty_workspace_message
+from ui.first_steps import empty_workspace_message, no_pi_message
 from ui.format import health_badge_md, pi_progress_text, predictability_text
 from ui.frame import page_frame
 from ui.history import metric_links
@@ -38,7 +38,7 @@ caption = " · ".join(
 )
 title_row(filters.top, team.name, caption=caption)
 if pi is None:
-    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    no_pi_message()
     st.stop()
 
 view = reads.pi_view(pi_name=pi.name, as_of=as_of, team_key=team.key)

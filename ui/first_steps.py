@@ -28,6 +28,13 @@ def empty_workspace_message(frame: Frame, what: str) -> None:
         st.caption(SETUP_HINT)
 
 
+def no_pi_message() -> None:
+    """No PI to show yet: say so, with the way to Admin where PIs are added (a link, not
+    only its name)."""
+    no_data_message("There is no PI yet. An admin adds PIs on the Admin page.")
+    st.page_link("pages/admin.py", label="Open Admin", icon=":material/settings:")
+
+
 def _is_admin(actor: Actor) -> bool:
     return actor.role == "admin"
 

@@ -69,6 +69,16 @@ def test_empty_workspace_tells_a_visitor_how_to_start(empty_url: str, path: str)
     assert "setup code" in words and "create-user" in words
 
 
+@pytest.mark.parametrize("path", ["pages/outcome.py", "pages/review.py"])
+def test_no_pi_yet_links_to_admin(empty_url: str, path: str) -> None:
+    """The pages that need a PI say there is none and link to Admin, where PIs are added."""
+    at = page(path, None)
+
+    assert not at.exception
+    assert "There is no PI yet" in plain(at)
+    assert ("admin", "Open Admin") in page_links(at)
+
+
 def test_no_metrics_never_claims_every_metric_is_up_to_date(
     empty_url: str,
 ) -> None:
