@@ -53,7 +53,8 @@ with columns[0]:
     tile(
         "Predictability (pooled)",
         "Partial" if partial else "—" if train.pooled is None else f"{train.pooled:.0f}%",
-        escape_markdown(predictability_text(train, team_outcomes))
+        # The value says "Partial"; the line gives "N of M scored ..." without repeating it.
+        escape_markdown(predictability_text(train, team_outcomes).removeprefix("Partial: "))
         if partial
         else band_badge_md(train.pooled_band) or "Not yet scored",
         help="All teams' actual business value over all teams' planned value of committed "

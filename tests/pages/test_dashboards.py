@@ -334,7 +334,9 @@ def test_review_lists_every_hypothesis_in_inspect_and_adapt_waiting_ones_first(
 def test_review_of_the_running_pi_says_partial_and_not_yet_scored(open_page: Open) -> None:
     at = open_page("pages/review.py", as_of=AS_OF)
     assert title(at) == f"{CURRENT_PI} review"
-    assert re.search(r"Partial: \d+ of \d+ scored \(\d+ not yet scored\)", texts(at))
+    tile = [m for m in at.metric if m.label == "Predictability (pooled)"]
+    assert tile and tile[0].value == "Partial"
+    assert re.search(r"\d+ of \d+ scored \(\d+ not yet scored\)", texts(at))
 
 
 def test_review_offers_scoring_to_admins_only(open_page: Open) -> None:
