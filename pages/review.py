@@ -20,7 +20,7 @@ from ui.format import band_badge_md, predictability_text
 from ui.forms import score_form, show_flash
 from ui.frame import page_frame
 from ui.inspect_adapt import inspect_adapt_section
-from ui.review_table import scoring_groups, show_value_table
+from ui.review_table import FLAG_WARNINGS_MAX, flag_table, scoring_groups, show_value_table
 from ui.text import escape_markdown
 
 frame = page_frame("review")
@@ -149,12 +149,21 @@ flagged = [(t.team.name, o) for t in status.teams for o in t.outcomes if o.flag 
 ]
 if not flagged:
     st.caption("No outcome's business value score disagrees with its metrics.")
-for team_name, outcome in flagged:
+elif len(flagged) <= FLAG_WARNINGS_MAX:
+    for team_name, outcome in flagged:
+        st.warning(
+            f"**{escape_markdown(outcome.key)}** · {escape_markdown(outcome.title)} "
+            f"({escape_markdown(team_name)}): {escape_markdown(outcome.flag.message)}",  # type: ignore[union-attr]
+            icon=":material/flag:",
+        )
+else:
+    # At train scale a warning box per flag (about 50 at 50 teams) buries the page; one
+    # table lists them all, sortable by team.
     st.warning(
-        f"**{escape_markdown(outcome.key)}** · {escape_markdown(outcome.title)} "
-        f"({escape_markdown(team_name)}): {escape_markdown(outcome.flag.message)}",  # type: ignore[union-attr]
+        f"{len(flagged)} outcomes' business value scores disagree with their metrics.",
         icon=":material/flag:",
     )
+    st.dataframe(flag_table(flagged), hide_index=True)
 
 # ---------------------------------------------------------------- Inspect & Adapt
 inspect_adapt_section(inspect_and_adapt(status, view.snapshot))

@@ -88,3 +88,24 @@ def scoring_groups(status: PIStatus) -> dict[str, tuple[str, Sequence[OutcomeSta
     if status.train_outcomes:
         groups["Train-level outcomes"] = ("train", status.train_outcomes)
     return groups
+
+
+# More flags than this are listed in one table instead of a warning box each.
+FLAG_WARNINGS_MAX = 5
+
+
+def flag_table(flagged: Sequence[tuple[str, OutcomeStatus]]) -> pd.DataFrame:
+    """The actual-actual flags as rows (team, outcome, title, what disagrees): plain cells,
+    so user text is never read as markdown."""
+    return pd.DataFrame(
+        [
+            {
+                "Team": team,
+                "Outcome": outcome.key,
+                "Title": outcome.title,
+                "Flag": outcome.flag.message if outcome.flag else "",
+            }
+            for team, outcome in flagged
+        ],
+        columns=["Team", "Outcome", "Title", "Flag"],
+    )
