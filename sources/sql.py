@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
@@ -17,6 +20,25 @@ from sqlalchemy.pool import NullPool
 
 from core.sources import RawPoint, SourceError, SourceSpec, points_from_rows, too_many
 from sources.connections import Connection
+
+# Inside `shared_engines()` (one sync run): one engine, with its small pool, per connection
+# URL. A sync of 500 metrics on one warehouse otherwise builds and disposes 500 engines
+# and opens 500 connections (0.50 s of fetching against 0.015 s of queries, issue 12).
+_run_engines: ContextVar[dict[str, Engine] | None] = ContextVar("sql_source_engines", default=None)
+
+
+@contextmanager
+def shared_engines() -> Iterator[None]:
+    """Reuse one engine per SQL connection for the sources fetched inside; dispose them
+    (closing their connections) when the block ends, so nothing stays open after a sync."""
+    token = _run_engines.set({})
+    try:
+        yield
+    finally:
+        engines = _run_engines.get() or {}
+        _run_engines.reset(token)
+        for engine in engines.values():
+            engine.dispose()
 
 
 def _read_only(connection: DbConnection, timeout: float) -> None:
@@ -58,12 +80,20 @@ def fetch_sql(
         connect_args["connect_timeout"] = max(1, int(timeout))
     elif url.get_backend_name() == "sqlite":
         connect_args["timeout"] = timeout
-    try:
-        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
-    except (NoSuchModuleError, ImportError) as error:
-        raise SourceError(
-            f"connection '{connection.name}': the database driver is not installed ({error})"
-        ) from None
+    shared = _run_engines.get()
+    key = f"{url.render_as_string(hide_password=False)}|{timeout}"
+    engine = shared.get(key) if shared is not None else None
+    if engine is None:
+        try:
+            if shared is None:
+                engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+            else:
+                engine = create_engine(url, pool_size=1, max_overflow=0, connect_args=connect_args)
+                shared[key] = engine
+        except (NoSuchModuleError, ImportError) as error:
+            raise SourceError(
+                f"connection '{connection.name}': the database driver is not installed ({error})"
+            ) from None
     try:
         with engine.connect() as db:
             transaction = db.begin()
@@ -92,7 +122,8 @@ def fetch_sql(
             raise SourceError(_driver_message(error, timeout)) from None
         raise
     finally:
-        engine.dispose()
+        if shared is None:
+            engine.dispose()
     if len(rows) > limit:
         raise SourceError(too_many(limit))
     return points_from_rows(columns, [tuple(row) for row in rows], today)

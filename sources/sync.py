@@ -30,6 +30,7 @@ from db.engine import read_session, write_session
 from db.readings import import_readings
 from db.sources import SourceRow, list_sources, record_sync
 from sources.fetch import fetch_points
+from sources.sql import shared_engines
 
 Progress = Callable[[int, int, str], None]
 
@@ -149,21 +150,22 @@ def sync_sources(
             f"{actor.username} may not sync readings of {', '.join(refused)}; nothing was synced"
         )
     results = []
-    for done, source in enumerate(sources, start=1):
-        results.append(
-            sync_one(
-                engine,
-                source,
-                actor=actor,
-                since=since,
-                dry_run=dry_run,
-                replace=replace,
-                today=today,
-                timeout=timeout,
+    with shared_engines():
+        for done, source in enumerate(sources, start=1):
+            results.append(
+                sync_one(
+                    engine,
+                    source,
+                    actor=actor,
+                    since=since,
+                    dry_run=dry_run,
+                    replace=replace,
+                    today=today,
+                    timeout=timeout,
+                )
             )
-        )
-        if progress:
-            progress(done, len(sources), f"{source.team} / {source.metric}")
+            if progress:
+                progress(done, len(sources), f"{source.team} / {source.metric}")
     return results
 
 

@@ -471,3 +471,47 @@ def test_a_source_failing_for_three_days_is_listed_for_the_overview(
         soon = failing_sources(session, now=since + dt.timedelta(days=2, hours=23))
         later = failing_sources(session, now=since + dt.timedelta(days=3))
     assert soon == [] and [row.metric for row in later] == ["Signups"]
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite_warehouse", "postgres_warehouse"])
+def test_one_sync_opens_one_engine_per_connection_and_closes_it(
+    warehouse: str,
+    request: pytest.FixtureRequest,
+    workspace: Workspace,
+    secrets: Secrets,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two metrics on one warehouse share its engine within a sync (not one engine and one
+    connection per metric), and the sync closes it: nothing stays open afterwards."""
+    import sources.sql
+    from core.sources import parse_spec
+
+    made: list[Engine] = []
+    real_create_engine = sources.sql.create_engine
+
+    def counting_create_engine(*args: object, **kwargs: object) -> Engine:
+        engine = real_create_engine(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(sources.sql, "create_engine", counting_create_engine)
+    secrets.add("warehouse", request.getfixturevalue(warehouse))
+    spec = {"kind": "sql", "connection": "warehouse", "query": WAREHOUSE_QUERY}
+    _connect(workspace, spec, metric="Signups")
+    _connect(workspace, spec, metric="Revenue")
+
+    results = {r.metric: (r.outcome, r.added) for r in _sync(workspace)}
+
+    assert results == {m: (OK, len(WAREHOUSE_ROWS)) for m in ("Signups", "Revenue")}
+    assert len(made) == 1
+    assert made[0].pool.checkedin() == 0  # disposed: its pooled connection is closed
+    # The Test button (outside a sync) still opens and closes an engine of its own.
+    tried = try_source(
+        workspace.engine,
+        parse_spec(spec),
+        actor=ADMIN,
+        team="Checkout",
+        metric="Signups",
+        today=TODAY,
+    )
+    assert tried.problems == [] and len(made) == 2  # unpooled: it keeps no connection
