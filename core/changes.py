@@ -130,3 +130,18 @@ class HypothesisChanges(Changes):
     learning: str | Unchanged = UNCHANGED
     decision: str | Unchanged | None = UNCHANGED
     archived: bool | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
+class IterationChanges(Changes):
+    name: str | Unchanged = UNCHANGED
+    start_date: dt.date | Unchanged = UNCHANGED
+    end_date: dt.date | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
+class IterationGoalChanges(Changes):
+    goal: str | Unchanged = UNCHANGED
+    outcome_id: int | Unchanged | None = UNCHANGED
+    metric_id: int | Unchanged | None = UNCHANGED
+    met: bool | Unchanged | None = UNCHANGED

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.changes import IterationChanges, IterationGoalChanges
 from core.errors import ConflictError, ValidationError
 from core.iterations import (
     DEFAULT_LENGTH_DAYS,
@@ -32,6 +33,7 @@ from db.models import PI, Iteration, IterationGoal, Metric, Outcome, Team
 from db.writes import (
     _create,
     _get,
+    _given,
     _merged,
     _pi_has_goals,
     _pi_iterations,
@@ -135,15 +137,16 @@ def update_iteration(
     actor: Actor,
     iteration_id: int,
     expected_version: int | None,
+    changes: IterationChanges,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> Iteration:
+    given = _given(changes, IterationChanges)
     _require_admin(actor, "change iterations")
     iteration = _get(session, Iteration, iteration_id, "iteration")
     pi = iteration.pi
     check = Checker()
     values = _iteration_values(
-        session, check, _merged(iteration, changes, ITERATION_FIELDS), pi, iteration.id
+        session, check, _merged(iteration, given, ITERATION_FIELDS), pi, iteration.id
     )
     check.raise_if_any()
     claim_submission(session, key=submission_key)
@@ -307,10 +310,11 @@ def update_iteration_goal(
     actor: Actor,
     goal_id: int,
     expected_version: int | None,
+    changes: IterationGoalChanges,
     today: dt.date | None = None,
     submission_key: str | None = None,
-    **changes: Any,
 ) -> IterationGoal:
+    given = _given(changes, IterationGoalChanges)
     record = _get(session, IterationGoal, goal_id, "iteration_goal")
     _require_team_editor(actor, record.team_id, "change iteration goals")
     day = _today(today)
@@ -318,7 +322,7 @@ def update_iteration_goal(
     values = _goal_values(
         session,
         check,
-        _merged(record, changes, GOAL_FIELDS),
+        _merged(record, given, GOAL_FIELDS),
         iteration=record.iteration,
         team_id=record.team_id,
         stored_met=record.met,

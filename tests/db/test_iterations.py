@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from core.access import Actor
-from core.changes import PIChanges
+from core.changes import IterationChanges, IterationGoalChanges, PIChanges
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from db import iterations, writes
 from db.engine import read_session, write_session
@@ -181,7 +181,11 @@ def test_bad_iteration_edits_name_the_field_and_write_nothing(
     before = spans(engine, ws.pi_id)
     with pytest.raises(ValidationError) as raised, write_session(engine) as s:
         iterations.update_iteration(
-            s, actor=admin, iteration_id=ws.iteration_ids[0], expected_version=1, **changes
+            s,
+            actor=admin,
+            iteration_id=ws.iteration_ids[0],
+            expected_version=1,
+            changes=IterationChanges.of(changes),
         )
     assert raised.value.fields() == fields
     assert spans(engine, ws.pi_id) == before
@@ -196,13 +200,16 @@ def test_iteration_edit_is_versioned_and_audited(
             actor=admin,
             iteration_id=ws.iteration_ids[-1],
             expected_version=1,
-            name="IP",
-            end_date=dt.date(2026, 12, 11),
+            changes=IterationChanges(name="IP", end_date=dt.date(2026, 12, 11)),
         )
     assert spans(engine, ws.pi_id)[-1] == ("IP", "2026-11-30", "2026-12-11")
     with pytest.raises(ConflictError), write_session(engine) as s:
         iterations.update_iteration(
-            s, actor=admin, iteration_id=ws.iteration_ids[-1], expected_version=1, name="I5"
+            s,
+            actor=admin,
+            iteration_id=ws.iteration_ids[-1],
+            expected_version=1,
+            changes=IterationChanges(name="I5"),
         )
     # a gap at the end leaves room for one more
     with write_session(engine) as s:
@@ -299,12 +306,22 @@ def test_met_is_judged_once_the_iteration_ended(engine: Engine, ws: Workspace) -
     goal_id = add_goal(engine, ws)
     with pytest.raises(ValidationError) as raised, write_session(engine) as s:
         iterations.update_iteration_goal(
-            s, actor=editor(ws), goal_id=goal_id, expected_version=1, met=True, today=START
+            s,
+            actor=editor(ws),
+            goal_id=goal_id,
+            expected_version=1,
+            changes=IterationGoalChanges(met=True),
+            today=START,
         )
     assert raised.value.fields() == {"met"}
     with write_session(engine) as s:
         iterations.update_iteration_goal(
-            s, actor=editor(ws), goal_id=goal_id, expected_version=1, met=True, today=AFTER_I1
+            s,
+            actor=editor(ws),
+            goal_id=goal_id,
+            expected_version=1,
+            changes=IterationGoalChanges(met=True),
+            today=AFTER_I1,
         )
     with read_session(engine) as s:
         goal = s.get(IterationGoal, goal_id)
@@ -315,11 +332,19 @@ def test_stale_goal_version_is_refused(engine: Engine, ws: Workspace) -> None:
     goal_id = add_goal(engine, ws)
     with write_session(engine) as s:
         iterations.update_iteration_goal(
-            s, actor=editor(ws), goal_id=goal_id, expected_version=1, goal="Buyers pay faster"
+            s,
+            actor=editor(ws),
+            goal_id=goal_id,
+            expected_version=1,
+            changes=IterationGoalChanges(goal="Buyers pay faster"),
         )
     with pytest.raises(ConflictError) as raised, write_session(engine) as s:
         iterations.update_iteration_goal(
-            s, actor=editor(ws), goal_id=goal_id, expected_version=1, goal="Another"
+            s,
+            actor=editor(ws),
+            goal_id=goal_id,
+            expected_version=1,
+            changes=IterationGoalChanges(goal="Another"),
         )
     assert "goal" in raised.value.changes
 

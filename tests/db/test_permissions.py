@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from core.access import Actor
 from core.changes import (
     HypothesisChanges,
+    IterationChanges,
+    IterationGoalChanges,
     MetricChanges,
     OutcomeChanges,
     PIChanges,
@@ -228,7 +230,11 @@ ACTIONS: dict[str, Action] = {
         ),
     ),
     "update_iteration": lambda s, a, i: iterations.update_iteration(
-        s, actor=a, iteration_id=i.iteration, expected_version=None, name="Sprint 2"
+        s,
+        actor=a,
+        iteration_id=i.iteration,
+        expected_version=None,
+        changes=IterationChanges(name="Sprint 2"),
     ),
     "delete_iteration": lambda s, a, i: iterations.delete_iteration(
         s, actor=a, iteration_id=i.next_iteration, expected_version=None
@@ -242,7 +248,11 @@ ACTIONS: dict[str, Action] = {
         outcome_id=i.outcome,
     ),
     "update_iteration_goal": lambda s, a, i: iterations.update_iteration_goal(
-        s, actor=a, goal_id=i.goal, expected_version=None, goal="Buyers pay in one step"
+        s,
+        actor=a,
+        goal_id=i.goal,
+        expected_version=None,
+        changes=IterationGoalChanges(goal="Buyers pay in one step"),
     ),
     "create_token": lambda s, a, i: tokens.create_token(
         s, actor=a, name="pipeline", team_key="CHK", scope="readings:write"

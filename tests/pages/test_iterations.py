@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.access import Actor
+from core.changes import IterationGoalChanges
 from db import iterations
 from db.engine import read_session, write_session
 from db.models import Iteration, IterationGoal
@@ -151,7 +152,11 @@ def test_a_stale_goal_is_refused_with_the_input_kept(ws: Workspace) -> None:
     by_label(at.text_input, "Goal").set_value("Buyers pay in one step on mobile")
     with write_session(ws.engine) as session:  # someone else saves first
         iterations.update_iteration_goal(
-            session, actor=ADMIN, goal_id=goal_id, expected_version=1, metric_id=ws.conversion
+            session,
+            actor=ADMIN,
+            goal_id=goal_id,
+            expected_version=1,
+            changes=IterationGoalChanges(metric_id=ws.conversion),
         )
 
     button(at, "Save goal").click().run()

@@ -32,6 +32,8 @@ from core.access import Actor
 from core.changes import (
     Changes,
     HypothesisChanges,
+    IterationChanges,
+    IterationGoalChanges,
     MetricChanges,
     OutcomeChanges,
     PIChanges,
@@ -1068,6 +1070,8 @@ CHANGE_TYPES: dict[str, type[Changes]] = {
     "update_outcome": OutcomeChanges,
     "update_target": TargetChanges,
     "update_hypothesis": HypothesisChanges,
+    "update_iteration": IterationChanges,
+    "update_iteration_goal": IterationGoalChanges,
 }
 
 
@@ -1077,7 +1081,9 @@ def typed_changes(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     kind = CHANGE_TYPES.get(name)
     if kind is None:
         return dict(kwargs)
-    fixed = {"expected_version", "submission_key", f"{name.removeprefix('update_')}_id"}
+    # Every argument the write names itself (ids, version, key, today) stays one; the
+    # drawn rest are the changes.
+    fixed = set(inspect.signature(SPECS[name].function).parameters) - {"changes"}
     changes = {k: v for k, v in kwargs.items() if k not in fixed}
     return {k: v for k, v in kwargs.items() if k in fixed} | {"changes": kind.of(changes)}
 
