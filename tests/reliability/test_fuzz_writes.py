@@ -802,6 +802,16 @@ SPECS: dict[str, Spec] = {
         changes=OUTCOME_CHANGES,
         record=(Outcome, "outcome_id"),
     ),
+    "archive_release": Spec(
+        writes.archive_release,
+        {
+            "release_id": ref("release", "other_release"),
+            "expected_version": version(),
+            "archived": flag(),
+            "submission_key": submission_key(),
+        },
+        record=(Release, "release_id"),
+    ),
     "archive_outcome": Spec(
         writes.archive_outcome,
         {
@@ -1309,6 +1319,11 @@ test_update_outcome = fuzz(
     # refused, but the key still went into the "already used?" lookup: a crash
     admin(outcome_id=Ref("outcome"), expected_version=0, key="\ud800"),
     admin(outcome_id=Ref("outcome"), expected_version=None, key="a\x00b"),
+)
+test_archive_release = fuzz(
+    "archive_release",
+    admin(release_id=Ref("release"), expected_version="1", archived=1),
+    admin(release_id=Ref("other_release"), expected_version=None, archived=False),
 )
 test_archive_outcome = fuzz(
     "archive_outcome",
