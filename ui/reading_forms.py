@@ -22,6 +22,7 @@ from core.errors import Problem, ValidationError
 from core.explain import plural
 from core.format import format_value
 from core.model import TeamInfo
+from core.pasted_values import PASTE_FIELD, merge_pasted, read_pasted_values
 from core.reading_files import ParsedReadings, exact_text, problem_row
 from db import edit_queries
 from db.engine import read_session
@@ -41,6 +42,7 @@ RECORD_LABELS = {
     "link": "Link",
     "hypotheses": "Hypotheses it ships",
     "readings": "Readings",
+    "pasted": PASTE_FIELD,
 }
 
 
@@ -96,6 +98,20 @@ def typed_entries(
             continue
         entries.append(ReadingEntry(row.metric_id, day, text, note))
     return entries, problems
+
+
+def with_pasted(
+    rows: Sequence[MetricRow], values: Mapping[int, str], pasted: str
+) -> tuple[dict[int, str], list[Problem]]:
+    """The boxes' values with the pasted ones added (`core.pasted_values`), by metric."""
+    names = [row.name for row in rows]
+    aliases = {f"{row.name} ({row.unit})": row.name for row in rows if row.unit}
+    by_name, problems = read_pasted_values(pasted, names, aliases)
+    if problems:
+        return dict(values), problems
+    typed = {row.name: values.get(row.metric_id) or "" for row in rows}
+    merged, problems = merge_pasted(typed, by_name)
+    return {row.metric_id: merged.get(row.name, "") for row in rows}, problems
 
 
 def _value_text(value: float | str) -> str:
@@ -184,8 +200,9 @@ def record_form(frame: Frame, team: TeamInfo, latest: pd.DataFrame, today: dt.da
             st.caption("No open hypotheses of the current PI to link.")
         st.subheader("2 · This week's readings", anchor=False)
         st.caption(
-            "Type the new value of each metric you measured (Tab moves to the next); "
-            "leave the others blank. Dates and notes are below."
+            "Type the new value of each metric you measured (Tab moves to the next), or "
+            "paste them all at once below; leave the others blank. Dates and notes are "
+            "below."
         )
         # The metric's name is shown as text beside a box whose label is hidden: a
         # widget's label is rendered as markdown (so user text would need escaping) and
@@ -202,6 +219,16 @@ def record_form(frame: Frame, team: TeamInfo, latest: pd.DataFrame, today: dt.da
                 label_visibility="collapsed",
             )
             last.text(f"last {row.last}" if row.last else "no reading yet")
+        pasted = st.text_area(
+            "Or paste the values",
+            key=form.init("pasted", ""),
+            height=68,
+            placeholder="A column copied from a spreadsheet: one value per line in the "
+            "order above, or a metric's name and its value on each line",
+            help="One paste instead of one box per metric. An empty line leaves that "
+            "metric out. A metric given a different value in its box and here is not "
+            "saved until one of them is cleared.",
+        )
         dates: dict[int, dt.date | None] = {}
         notes_by_metric: dict[int, str] = {}
         with st.expander("Dates and notes of these readings (optional)"):
@@ -250,11 +277,17 @@ def record_form(frame: Frame, team: TeamInfo, latest: pd.DataFrame, today: dt.da
 
     if submitted:
         st.session_state.pop(pending_key, None)
-        entries, problems = typed_entries(rows, values, dates, notes_by_metric)
+        values, problems = with_pasted(rows, values, pasted)
+        entries: list[ReadingEntry] = []
+        if not problems:
+            entries, problems = typed_entries(rows, values, dates, notes_by_metric)
         if problems:
             show_problems(ValidationError(problems), RECORD_LABELS)
         elif not entries and not release.given:
-            st.info("Nothing to save yet: type a release name or a new value in at least one row.")
+            st.info(
+                "Nothing to save yet: type a release name, or type or paste at least one "
+                "new value."
+            )
         else:
             write(entries, release, replace=False)
 

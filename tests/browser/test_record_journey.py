@@ -1,7 +1,7 @@
-"""The post-release journey in Chromium: open Record for a team, fill in the release with
-the hypothesis it ships and every metric's value in the one form, save once, and see the
-values on the team page; counts the interactions it takes (each fill, click, choice and
-typed entry is one). Also: values typed at Playwright's full speed right after every
+"""The post-release journey in Chromium: open Record for a team, fill in the release and
+every metric's value in the one form (pasted as one column, or typed box by box), save
+once, and see the values on the team page; counts the interactions it takes (each fill,
+click, choice, paste and typed entry is one). Also: values typed at Playwright's full speed right after every
 text field arrive exactly, Enter never submits, a double click writes once, and on a
 390x844 phone every New value box is in view."""
 
@@ -65,6 +65,12 @@ SHOWN = {
     "Checkout conversion": "2.71%",
     "Checkout errors": "3.55 per 1k sessions",
 }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # The column is put on the clipboard as the spreadsheet's copy would put it.
+    return {**browser_context_args, "permissions": ["clipboard-read", "clipboard-write"]}
 
 
 @dataclass
@@ -174,7 +180,48 @@ def releases(app: App, name: str) -> list[int]:
     return list(found)
 
 
-def test_after_a_release_record_it_all_and_see_it_on_the_team_page(
+def test_after_a_release_paste_the_column_and_see_it_on_the_team_page(
+    page: Any, record_app: App
+) -> None:
+    """The issue's journey in at most 8 interactions whatever the team's size: the week's
+    values are one column in the team's spreadsheet, copied there (outside the app, not
+    counted) and pasted once into Record."""
+    page.goto(f"{record_app.base_url}/record?team=CHK&pi={record_app.pi.replace(' ', '+')}")
+    wait_for_app(page)
+    sign_in(page)  # a sign-in lasts the browser session; not counted as the journey
+    journey = Journey(page)
+    page.evaluate("text => navigator.clipboard.writeText(text)", "\n".join(TYPED.values()) + "\n")
+
+    page.get_by_role("textbox", name="Release name").fill("v2.4")
+    journey.count("type the release name")
+    page.get_by_role("textbox", name="Or paste the values").click()
+    journey.count("click Or paste the values")
+    page.keyboard.press("ControlOrMeta+V")
+    journey.count("paste the column")
+    page.get_by_role("button", name="Save").click()
+    journey.count("click Save")
+    expect(
+        page.get_by_text(re.compile(r"Logged release v2\.4 .* and saved 6 readings"))
+    ).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "upd_record_paste_saved.png"), full_page=True)
+    page.get_by_role("link", name="See them on the team page").click()
+    journey.count("click See them on the team page")
+    page.wait_for_url(re.compile(r"/team\?.*team=CHK"), timeout=20_000)
+    wait_for_app(page)
+    text = page.locator("[data-testid='stMain']").inner_text()
+    for name, shown in SHOWN.items():
+        assert re.search(rf"{re.escape(name)}\s*·\s*{re.escape(shown)} now", text), name
+    assert page.locator(EXCEPTION).count() == 0
+
+    assert stored_values(record_app) == {name: float(v) for name, v in TYPED.items()}
+    assert len(releases(record_app, "v2.4")) == 1
+    print(f"\npost-release journey, pasted: {len(journey.steps)} interactions: {journey.steps}")
+    assert len(journey.steps) == 5 <= 8  # the same for a team of any size
+
+
+def test_after_a_release_type_it_all_and_see_it_on_the_team_page(
     page: Any, record_app: App
 ) -> None:
     page.goto(f"{record_app.base_url}/record?team=CHK&pi={record_app.pi.replace(' ', '+')}")
@@ -216,8 +263,8 @@ def test_after_a_release_record_it_all_and_see_it_on_the_team_page(
 
     print(f"\npost-release journey: {len(journey.steps)} interactions: {journey.steps}")
     # The release name, a click into the first box, one typed entry per metric (6 for
-    # Checkout), Save and the team page link: 4 + the team's metrics. The issue's
-    # target of 8 holds for a team of up to 4 metrics; Checkout's 6 take 10.
+    # Checkout), Save and the team page link: 4 + the team's metrics. Typed box by box,
+    # the issue's 8 holds for a team of up to 4 metrics; pasted, for any (above).
     assert len(journey.steps) == 4 + len(GRID_ROWS)
 
 

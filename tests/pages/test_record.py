@@ -220,6 +220,65 @@ def test_a_release_name_already_used_writes_no_readings(ws: Workspace) -> None:
     assert TODAY not in ws.readings(ws.conversion)
 
 
+def paste(at: AppTest, text: str) -> None:
+    by_label(at.text_area, "Or paste the values").set_value(text)
+
+
+def test_a_pasted_column_saves_every_metric_with_the_release_in_one_save(
+    ws: Workspace,
+) -> None:
+    at = record(ws)
+    fill_release(at, "v2.3")
+    paste(at, "2.4\n35\n1.9\n")  # the form's order: conversion, errors, time to pay
+
+    button(at, "Save").click().run()
+
+    assert not at.exception
+    said = unescape(texts(at))
+    assert "Logged release v2.3" in said and "saved 3 readings" in said
+    assert ws.readings(ws.conversion)[TODAY] == 2.4
+    assert ws.readings(ws.errors)[TODAY] == 35
+    assert ws.readings(ws.latency)[TODAY] == 1.9
+    assert by_label(at.text_area, "Or paste the values").value == ""  # a fresh form
+
+
+def test_pasted_names_and_values_fill_the_metrics_they_name(ws: Workspace) -> None:
+    at = record(ws)
+    type_values(at, conversion="2.4")
+    paste(at, "Time to pay (s)\t1.9\npayment errors 35\nCheckout conversion\t2.4")
+
+    button(at, "Save").click().run()
+
+    assert "Saved 3 readings" in unescape(texts(at))
+    assert ws.readings(ws.latency)[TODAY] == 1.9 and ws.readings(ws.errors)[TODAY] == 35
+
+
+@pytest.mark.parametrize(
+    ("pasted", "typed", "message"),
+    [
+        ("2.4\n35\n1.9\n7", {}, "**Paste values**: 4 lines for the team's 3 metrics"),
+        ("Revenue\t12", {}, "**Paste values: line 1**: 'Revenue' is not a metric of this team"),
+        ("2.5", {"conversion": "2.4"}, "**Checkout conversion: value**: typed '2.4' and pasted"),
+        ("2.4\nthirty", {}, "**Payment errors: value**: “thirty” is not a number"),
+    ],
+)
+def test_a_paste_that_cannot_be_read_is_named_and_writes_nothing(
+    ws: Workspace, pasted: str, typed: dict[str, str], message: str
+) -> None:
+    at = record(ws)
+    fill_release(at, "v2.3")
+    type_values(at, **typed)
+    paste(at, pasted)
+
+    button(at, "Save").click().run()
+
+    assert not at.exception
+    assert message in errors_said(at)
+    assert ws.count(Release) == 0
+    assert TODAY not in ws.readings(ws.conversion)
+    assert by_label(at.text_area, "Or paste the values").value == pasted  # the input is kept
+
+
 def test_a_decimal_comma_is_read_as_a_point(ws: Workspace) -> None:
     at = record(ws)
     type_values(at, conversion="2,45")
