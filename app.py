@@ -6,7 +6,7 @@ import streamlit as st
 
 from api.routes import api_routes
 from api.sign_in import sign_in_routes
-from core.format import day_text, format_percent
+from core.format import format_percent
 from ui import reads
 from ui.cards import contributor_links, no_data_message, tile
 from ui.filters import filter_row, page_params, pi_caption, title_row
@@ -16,14 +16,13 @@ from ui.format import (
     count_badges_md,
     health_badge_md,
     health_counts,
-    mean_progress,
     predictability_text,
     verdict_counts,
 )
 from ui.frame import page_frame
 from ui.iterations import overview_goal_count
 from ui.sources import failing_sources_notice
-from ui.team_table import team_table_header, team_table_row
+from ui.team_table import team_table
 from ui.text import escape_markdown, safe_url
 from ui.theme import HEALTH_ORDER, VERDICT_ORDER
 
@@ -131,28 +130,7 @@ else:
     if not status.teams:
         no_data_message("No teams take part in this PI yet.")
     else:
-        team_table_header()
-        for index, team in enumerate(status.teams):
-            row = team_table_row(index)
-            row[0].page_link(
-                "pages/team.py",
-                label=escape_markdown(team.team.name),
-                icon=":material/groups:",
-                query_params=page_params(team=team.team.key, pi=pi.name, outcome=None),
-                help=f"Open the {escape_markdown(team.team.name)} team page",
-            )
-            row[1].markdown(
-                count_badges_md(health_counts(team.outcomes), order=HEALTH_ORDER, kind="health")
-                or "no outcomes"
-            )
-            progress = mean_progress(team.outcomes)
-            if progress is None:
-                row[2].caption("no measured target yet")
-            else:
-                row[2].progress(progress, text=format_percent(progress))
-            p = team.predictability
-            row[3].markdown(escape_markdown(predictability_text(p, len(team.outcomes))))
-            row[4].markdown(escape_markdown(day_text(last_update.get(team.team.id))))
+        team_table(status.teams, pi_name=pi.name, last_update=last_update)
 
     if status.train_outcomes:
         st.subheader("Train outcomes")

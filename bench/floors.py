@@ -9,7 +9,7 @@ and the floor is written from the elements that run sent, in order:
   page link (pointed at an external address: the floor app has no such pages);
 - one Vega chart (a three-point line) however many the page draws, and one table
   (three rows) however many it draws; one of every other element kind (metric, progress,
-  code, buttons, inputs ...) and one of each block kind (columns, expander, popover,
+  code, buttons, inputs, a custom component ...) and one of each block kind (columns, expander, popover,
   form, tabs), with trivial content;
 - the same page config (title, layout).
 Elements are written at the top level of main or sidebar (blocks are not nested): what
@@ -48,6 +48,14 @@ ONCE = {  # kind -> the trivial element that loads the same frontend code
     "code": "st.code('x', language=None)",
     "json": "st.json({'a': 1})",
     "html": "st.html('<span></span>')",
+    # A custom component (st.components.v2, as the share link's): its frontend code and a
+    # constant body, declared and mounted once.
+    "bidi_component": (
+        "_floor_component = st.components.v2.component(\n"
+        "    'floor_component', html='<button>Copy</button>', js='export default function () {}'\n"
+        ")\n"
+        "_floor_component(key='floor.component', data={'a': 1})"
+    ),
     "block:column": "_a, _b = st.columns(2)\n_a.write('a')\n_b.write('b')",
     "block:tab_container": "_t1, _t2 = st.tabs(['a', 'b'])\n_t1.write('a')",
     "block:form": (

@@ -209,6 +209,7 @@ def test_floors_of_the_real_pages_run_on_the_floor_server(tiny: Path, tmp_path: 
 
     for name, run in drawn.items():
         assert run.status == "finished" and not run.exceptions(), name
+        assert floors[name].skipped == (), (name, floors[name].skipped)  # every kind drawn
         page_kinds = {k for k in real[name].kinds if k not in floors[name].skipped}
         missing = page_kinds - set(run.kinds) - {"empty", "space", "skeleton"}
         # Blocks and submit buttons come out as the floor's own form and columns.
