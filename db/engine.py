@@ -4,6 +4,8 @@ write lock up front so concurrent writers wait instead of failing."""
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +69,7 @@ def make_engine(url: str | None = None) -> Engine:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -82,6 +84,24 @@ def make_engine(url: str | None = None) -> Engine:
 
     install_version_hooks(engine, write_option=WRITE_OPTION, unseen_option=UNSEEN_OPTION)
     return engine
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode, waiting out another connection's write. Switching
+    from a rollback journal needs an exclusive lock, and SQLite answers "database is
+    locked" at once instead of calling the busy handler (it would risk a deadlock), so a
+    process starting beside one that migrates a new file would fail (CI, 2026-12-04)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return  # reading the mode waits for locks as any read does
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 @contextmanager

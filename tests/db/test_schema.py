@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from db.engine import read_session, write_session
+from db.engine import make_engine, read_session, write_session
 from db.models import PI, Metric, Outcome, Reading, Target, Team, Train
 
 
@@ -122,6 +125,30 @@ def test_sqlite_pragmas_in_effect(sqlite_engine: Engine) -> None:
         "busy_timeout": 30000,
         "synchronous": 1,
     }
+
+
+def test_a_new_connection_waits_for_a_write_on_a_rollback_journal_file_to_use_wal(
+    tmp_path: Path,
+) -> None:
+    """Another process writes to a file still in rollback-journal mode (as when two app
+    processes start on a new database): the switch to WAL waits for the write instead of
+    failing at once with "database is locked" (SQLite skips its busy handler there)."""
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    finish = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    finish.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("SELECT x FROM t").scalars().all() == [1]
+    finally:
+        finish.join()
+        engine.dispose()
+        other.close()
 
 
 @pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue")
