@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from streamlit.proto.Element_pb2 import Element
@@ -33,6 +36,16 @@ from seed.scaled import build_scaled
 
 pytestmark = pytest.mark.slow  # each test starts `streamlit run`
 
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a thread of its own: once a browser test ran in this process
+    (pytest-xdist hands one worker modules of both kinds), Playwright's sync API keeps an
+    event loop running on the main thread, and `asyncio.run` refuses to start there."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -52,7 +65,7 @@ def test_the_one_line_page_runs_to_script_finished_with_its_text(tmp_path: Path)
             return first, second, session.pages
 
     with floor_server(tmp_path / "floor", log_path=tmp_path / "floor.log") as server:
-        first, second, pages = asyncio.run(two_runs(server.base_url))
+        first, second, pages = run_apart(two_runs(server.base_url))
 
     for run in (first, second):
         assert run.status == "finished"
@@ -81,7 +94,7 @@ def test_a_real_page_runs_and_a_picked_filter_changes_it(tiny: Path, tmp_path: P
             return [overview, team, picked, outcome]
 
     with app_server(ws.url, log_path=tmp_path / "app.log") as server:
-        overview, team, picked, outcome = asyncio.run(visit(server.base_url))
+        overview, team, picked, outcome = run_apart(visit(server.base_url))
 
     assert all(run.status == "finished" and not run.exceptions() for run in (overview, team))
     assert shows(overview, f"{ws.pi} overview")
@@ -95,7 +108,7 @@ def test_a_real_page_runs_and_a_picked_filter_changes_it(tiny: Path, tmp_path: P
 def test_a_level_of_sessions_counts_runs_cpu_and_memory(tmp_path: Path) -> None:
     with floor_server(tmp_path / "floor", log_path=tmp_path / "floor.log") as server:
         before = process_cpu_s(server.pid)
-        level = asyncio.run(
+        level = run_apart(
             run_level(
                 server.base_url,
                 one_line_plan(runs=3),
@@ -106,7 +119,7 @@ def test_a_level_of_sessions_counts_runs_cpu_and_memory(tmp_path: Path) -> None:
             )
         )
         after = process_cpu_s(server.pid)
-        wrong = asyncio.run(
+        wrong = run_apart(
             run_level(
                 server.base_url, one_line_plan(runs=1, expect="goodbye"), sessions=1, timeout_s=60
             )
@@ -197,7 +210,7 @@ def test_floors_of_the_real_pages_run_on_the_floor_server(tiny: Path, tmp_path: 
         return found
 
     with app_server(ws.url, log_path=tmp_path / "app.log") as server:
-        real = asyncio.run(runs(server.base_url))
+        real = run_apart(runs(server.base_url))
     floors = {name: floor_for(name, run) for name, run in real.items()}
 
     async def floor_runs(base_url: str) -> dict[str, PageRun]:
@@ -205,7 +218,7 @@ def test_floors_of_the_real_pages_run_on_the_floor_server(tiny: Path, tmp_path: 
             return {name: await session.open(f.url_path) for name, f in floors.items()}
 
     with floor_server(tmp_path / "floors", log_path=tmp_path / "f.log", floors=floors) as server:
-        drawn = asyncio.run(floor_runs(server.base_url))
+        drawn = run_apart(floor_runs(server.base_url))
 
     for name, run in drawn.items():
         assert run.status == "finished" and not run.exceptions(), name
