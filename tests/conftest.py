@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from core.access import Actor
 from db.engine import make_engine
 from db.migrate import upgrade
+from tests.app_server import clock_on
 
 POSTGRES_URL = os.environ.get("OUTCOMES_TEST_POSTGRES_URL", "")
 REQUIRE_ALL = os.environ.get("OUTCOMES_REQUIRE_ALL") == "1"
@@ -40,10 +41,9 @@ def hold_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
     objects (the write path checks the exact type), `datetime.now()` and timestamps keep
     the real clock, and the shifted clock still ticks, so timeouts and elapsed times hold.
     A helper rather than a library (freezegun swaps `datetime.date` for a subclass, which
-    the write path's exact type check refuses)."""
-    real_time = time.time
-    offset = dt.datetime.combine(day, dt.time(12)).timestamp() - real_time()
-    monkeypatch.setattr(time, "time", lambda: real_time() + offset)
+    the write path's exact type check refuses). Servers started by tests hold their day
+    the same way (tests/app_server.py)."""
+    monkeypatch.setattr(time, "time", clock_on(day))
     assert dt.date.today() == day, "date.today() no longer reads time.time"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from tests.app_server import free_port
 
 SERIES = "outcome_test_signups"
 DAYS = 60
@@ -36,12 +37,6 @@ def day_value(day: dt.date) -> float:
 
 def available() -> bool:
     return bool(shutil.which(PROMETHEUS) and shutil.which(PROMTOOL))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)

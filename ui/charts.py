@@ -1036,19 +1036,30 @@ def progress_bars(
             y=y,
             tooltip=tooltip,
         )
-        .properties(name="track"),
-        base.transform_filter("isValid(datum.progress)")
-        .mark_bar(cornerRadius=2)
-        .encode(x=alt.X("progress:Q", scale=x_scale), y=y, color=health_colors, tooltip=tooltip)
-        .properties(name="progress"),
-        base.transform_filter("isValid(datum.expected)")
-        .mark_tick(color=TEXT_MUTED, thickness=2, size=row_height * 0.8)
-        .encode(x=alt.X("expected:Q", scale=x_scale), y=y, tooltip=tooltip)
-        .properties(name="expected"),
+        .properties(name="track")
+    ]
+    # A layer whose filter leaves no row is drawn by Vega as an empty mark group that
+    # screen readers meet as an image without a name (axe: svg-img-alt, serious): once no
+    # target has an expected-by-now value (after its PI, say), the ticks are left out.
+    if data["progress"].notna().any():
+        layers.append(
+            base.transform_filter("isValid(datum.progress)")
+            .mark_bar(cornerRadius=2)
+            .encode(x=alt.X("progress:Q", scale=x_scale), y=y, color=health_colors, tooltip=tooltip)
+            .properties(name="progress")
+        )
+    if data["expected"].notna().any():
+        layers.append(
+            base.transform_filter("isValid(datum.expected)")
+            .mark_tick(color=TEXT_MUTED, thickness=2, size=row_height * 0.8)
+            .encode(x=alt.X("expected:Q", scale=x_scale), y=y, tooltip=tooltip)
+            .properties(name="expected")
+        )
+    layers.append(
         base.mark_text(align="left", baseline="middle", dx=6, color=TEXT_MUTED, fontWeight="bold")
         .encode(x=alt.datum(1), y=y, text="summary:N")
-        .properties(name="health_words"),
-    ]
+        .properties(name="health_words")
+    )
     chart = alt.layer(*layers).properties(
         width=width, height=alt.Step(row_height) if len(labels) else row_height
     )

@@ -5,9 +5,7 @@ DEMO_TODAY; and helpers to make tokens with the command line's own functions."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,16 +19,11 @@ from db.engine import make_engine, write_session
 from db.migrate import upgrade
 from db.tokens import create_token
 from seed.demo import load_demo
+from tests.app_server import app_command, free_port
 from tests.conftest import DEMO_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _answers(url: str) -> bool:
@@ -63,19 +56,7 @@ def start_server(folder: Path, database_url: str) -> tuple[subprocess.Popen[byte
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "OUTCOMES_DATABASE_URL": database_url, "OUTCOMES_DEMO": "false"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
+    command = app_command(port, day=DEMO_TODAY)
     log = (folder / "streamlit.log").open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
     deadline = time.monotonic() + START_TIMEOUT_S

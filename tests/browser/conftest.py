@@ -4,10 +4,10 @@ suite: poll /_stcore/health, then wait for the script to finish in the page)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import socket
+import re
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -17,10 +17,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from db.engine import make_engine
 from db.migrate import upgrade
 from seed.demo import load_demo
+from tests.app_server import app_command, free_port
 from tests.conftest import DEMO_TODAY, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +49,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _healthy(base_url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
@@ -68,10 +64,11 @@ def running_app(
     log_path: Path,
     env: Mapping[str, str] | None = None,
     port: int | None = None,
+    day: dt.date = DEMO_TODAY,
 ) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port (or `port`, to restart a server
-    where its open tabs reconnect) against `database_url`; yields the base URL once
-    /_stcore/health answers, and stops the server afterwards."""
+    where its open tabs reconnect) against `database_url`, with today held at `day`;
+    yields the base URL once /_stcore/health answers, and stops the server afterwards."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {
@@ -80,21 +77,7 @@ def running_app(
         "OUTCOMES_DEMO": "false",
         **(env or {}),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = app_command(port, day=day)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
@@ -158,6 +141,28 @@ def wait_for_app(page: Any, *, timeout_ms: int = 60_000) -> None:
         timeout=timeout_ms,
         polling=100,
     )
+
+
+def choose(page: Any, label: str, option: str | re.Pattern[str]) -> None:
+    """Pick `option` (a name, or a pattern for names that go on with a key) in the select
+    box labelled `label`. On a loaded machine a click can land while the page is still
+    being swapped or rerun, and the list closes before the option shows: the list is
+    opened again (a few times); an option not in it fails."""
+    box = page.locator("[data-testid='stSelectbox']").filter(
+        has=page.get_by_text(label, exact=True)
+    )
+    if isinstance(option, str):
+        choice = page.get_by_role("option", name=option, exact=True)
+    else:
+        choice = page.get_by_role("option", name=option)
+    for _ in range(3):
+        box.first.click()
+        try:
+            choice.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"no option {option!r} in {label!r}")
 
 
 def sign_in(page: Any, base_url: str, username: str, password: str, next_path: str) -> None:

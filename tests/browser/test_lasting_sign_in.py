@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 from core.access import Actor
 from db.engine import make_engine, write_session
 from db.users import create_user
-from tests.browser.conftest import demo_database, free_port, running_app, sign_in, wait_for_app
+from tests.app_server import free_port
+from tests.browser.conftest import demo_database, running_app, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -15,14 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from core.access import Actor
 from db.engine import make_engine, read_session, write_session
 from db.queries import current_pi
 from db.users import create_user
-from tests.browser.conftest import ROOT, demo_database, running_app, sign_in, wait_for_app
+from tests.browser.conftest import (
+    ROOT,
+    choose,
+    demo_database,
+    running_app,
+    sign_in,
+    wait_for_app,
+)
 from tests.conftest import DEMO_TODAY
 
 pytestmark = pytest.mark.browser
@@ -61,23 +67,6 @@ def learning_app(tmp_path: Path) -> Iterator[App]:
     assert pi is not None
     with running_app(url, log_path=tmp_path / "streamlit.log") as base_url:
         yield App(base_url, url, pi.name)
-
-
-def choose(page: Any, label: str, option: str) -> None:
-    """Pick `option` in the select box labelled `label` (opened again if a rerun closed
-    its list before the click)."""
-    box = page.locator("[data-testid='stSelectbox']").filter(
-        has=page.get_by_text(label, exact=True)
-    )
-    choice = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):
-        box.first.click()
-        try:
-            choice.click(timeout=5_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"no option {option!r} in {label!r}")
 
 
 def main_text(page: Any) -> str:

@@ -18,7 +18,6 @@ import os
 import random
 import re
 import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -37,11 +36,11 @@ from core.access import Actor
 from db.engine import make_engine, read_session, write_session
 from db.models import PI, AuditEvent, Metric, Outcome, Reading, Release, Team
 from db.users import create_user
+from tests.app_server import app_command, free_port
 from tests.browser.conftest import (
     ROOT,
     START_TIMEOUT_S,
     demo_database,
-    free_port,
     sign_in,
     wait_for_app,
 )
@@ -106,25 +105,11 @@ class Server:
 
     def start(self) -> None:
         self.starts += 1
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(self.port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            # Edits to the source tree while the test runs must not reload modules under
-            # the session (a reloaded class no longer matches the signed-in user's).
-            "--server.fileWatcherType",
-            "none",
-        ]
+        # Edits to the source tree while the test runs must not reload modules under the
+        # session (a reloaded class no longer matches the signed-in user's).
+        command = app_command(
+            self.port, day=DEMO_TODAY, options=["--server.fileWatcherType", "none"]
+        )
         environment = {
             **os.environ,
             "OUTCOMES_DATABASE_URL": self.database_url,

@@ -23,7 +23,7 @@ from db.migrate import upgrade
 from db.models import Team
 from manage import cli
 from seed.demo import load_demo
-from tests.api.conftest import free_port
+from tests.app_server import free_port
 from tests.conftest import DEMO_TODAY
 
 TODAY = DEMO_TODAY.isoformat()

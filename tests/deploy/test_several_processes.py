@@ -26,7 +26,8 @@ from sqlalchemy.engine import make_url
 from core.access import Actor
 from db.engine import PROJECT_ROOT, make_engine, write_session
 from db.users import create_user
-from tests.browser.conftest import free_port, sign_in, wait_for_app
+from tests.app_server import free_port
+from tests.browser.conftest import sign_in, wait_for_app
 from tests.browser.test_record_journey import PASSWORD, value_box
 from tests.conftest import DEMO_TODAY, POSTGRES_URL, skip_or_fail
 

@@ -207,7 +207,7 @@ def _assert_failed_and_nothing_written(ws: Workspace, result: object, words: str
 
 
 def test_server_down(workspace: Workspace, secrets: Secrets) -> None:
-    from tests.prometheus_server import free_port
+    from tests.app_server import free_port
 
     _connect(workspace, {"kind": "csv_url", "url": f"http://127.0.0.1:{free_port()}/x.csv"})
     [result] = _sync(workspace)
@@ -334,7 +334,7 @@ def test_one_failing_source_does_not_stop_the_others(
 def test_secrets_never_reach_messages_the_database_or_the_audit_log(
     workspace: Workspace, secrets: Secrets
 ) -> None:
-    from tests.prometheus_server import free_port
+    from tests.app_server import free_port
 
     password = "hunter2-very-secret"
     secrets.add(

@@ -353,6 +353,19 @@ def test_progress_bars_clamp_and_write_the_health_word() -> None:
     assert layers["expected"]["mark"]["type"] == "tick"
 
 
+def test_progress_bars_draw_no_empty_layer() -> None:
+    """Without any expected-by-now value (after the PI) or any current value, the ticks
+    or bars are left out rather than drawn as an empty, unnamed mark group."""
+    rows = [
+        {"label": "Conversion", "progress": None, "expected": None, "health": "no_data"},
+        {"label": "Tickets", "progress": None, "health": "no_data"},
+    ]
+    layers = _layers(_spec(charts.progress_bars(rows)))
+    assert set(layers) == {"track", "health_words"}
+    with_progress = _layers(_spec(charts.progress_bars([{**rows[0], "progress": 0.4}])))
+    assert set(with_progress) == {"track", "progress", "health_words"}
+
+
 def test_progress_rows_come_from_target_and_outcome_statuses() -> None:
     target = TargetStatus(
         target_id=1, outcome_id=1, metric_id=7, metric="Signups", kind="increase",
