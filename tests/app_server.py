@@ -7,7 +7,9 @@ PI. So every server a test starts runs as `python -m tests.app_server DAY <strea
 arguments>`: `date.today()` is DAY in that process, and only there.
 
 The clock is shifted, not stopped (see `clock_on`), so the server's timeouts, sessions
-and elapsed times behave as on any other day."""
+and elapsed times behave as on any other day; but the whole process reads the shifted
+clock, so a test whose server checks what another process stamps with the real time
+(an identity provider's tokens, a Prometheus server's samples) runs it on the real clock."""
 
 from __future__ import annotations
 
@@ -38,14 +40,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def app_command(port: int, *, day: dt.date, options: Sequence[str] = ()) -> list[str]:
-    """The command line that serves app.py on a loopback `port` with today held at `day`;
-    `options` are more `streamlit run` options. Run it with `cwd=ROOT`."""
+def app_command(port: int, *, day: dt.date | None, options: Sequence[str] = ()) -> list[str]:
+    """The command line that serves app.py on a loopback `port` with today held at `day`
+    (None: the real clock, for tests whose other parts share it, such as a token issuer
+    or a Prometheus server); `options` are more `streamlit run` options. Run it with
+    `cwd=ROOT`."""
+    launcher = ["streamlit"] if day is None else ["tests.app_server", day.isoformat()]
     return [
         sys.executable,
         "-m",
-        "tests.app_server",
-        day.isoformat(),
+        *launcher,
         "run",
         str(ROOT / "app.py"),
         "--server.port",

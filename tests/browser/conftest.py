@@ -64,11 +64,11 @@ def running_app(
     log_path: Path,
     env: Mapping[str, str] | None = None,
     port: int | None = None,
-    day: dt.date = DEMO_TODAY,
+    day: dt.date | None = DEMO_TODAY,
 ) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port (or `port`, to restart a server
-    where its open tabs reconnect) against `database_url`, with today held at `day`;
-    yields the base URL once /_stcore/health answers, and stops the server afterwards."""
+    where its open tabs reconnect) against `database_url`, with today held at `day` (None:
+    the real clock); yields the base URL once /_stcore/health answers, and stops the server afterwards."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {

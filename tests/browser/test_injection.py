@@ -4,7 +4,6 @@ in Chromium. None executes, no element comes from them, each is shown as text.""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -25,10 +24,9 @@ from tests.browser.injection_payloads import (
     InjectionWorkspace,
     build_injection_workspace,
 )
+from tests.conftest import DEMO_TODAY
 
 pytestmark = pytest.mark.browser
-
-TODAY = dt.date.today()
 
 # Installed before any page script, in every frame: any assignment to the trap is recorded
 # (and passed up to the top window), even if a payload deletes or overwrites it later.
@@ -185,7 +183,7 @@ def injection_app(
     url = f"sqlite:///{folder / 'outcomes.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    workspace = build_injection_workspace(engine, today=TODAY)
+    workspace = build_injection_workspace(engine, today=DEMO_TODAY)
     engine.dispose()
     with running_app(url, log_path=folder / "streamlit.log") as base_url:
         yield base_url, workspace

@@ -3,7 +3,6 @@ its as-of date, and live; each says what the person who opens it will see (issue
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -31,7 +30,7 @@ def clipboard(page: Any) -> str:
 def test_one_click_copies_the_frozen_link_and_one_the_live_link(page: Any, demo_app: str) -> None:
     page.goto(f"{demo_app}/team?team=CHK&pi={PI}")
     wait_for_app(page)
-    today = dt.date.today()
+    today = DEMO_TODAY  # the server's today (tests/app_server.py)
     clicks = 0
 
     page.get_by_role("button", name=re.compile(f"^Frozen at {day_text(today)}: ")).click()

@@ -73,8 +73,9 @@ def app_with_single_sign_on(tmp_path: Path, provider: str, *, public_read: bool)
         "STREAMLIT_SECRETS_FILES": str(secrets),
         "OUTCOMES_PUBLIC_READ": "true" if public_read else "false",
     }
+    # The real clock: the server checks the times stamped on the provider's tokens.
     with running_app(
-        f"sqlite:///{database}", log_path=tmp_path / "streamlit.log", env=env
+        f"sqlite:///{database}", log_path=tmp_path / "streamlit.log", env=env, day=None
     ) as base_url:
         yield base_url
 

@@ -107,7 +107,8 @@ def sources_app(tmp_path: Path) -> Iterator[App]:
         secrets = tmp_path / "secrets.toml"
         secrets.write_text(f'[connections.metrics]\nurl = "{prometheus.url}"\n', "utf-8")
         env = {"OUTCOMES_SECRETS_FILE": str(secrets)}
-        with running_app(url, log_path=tmp_path / "streamlit.log", env=env) as base_url:
+        # The real clock: Prometheus holds its samples up to the real now.
+        with running_app(url, log_path=tmp_path / "streamlit.log", env=env, day=None) as base_url:
             yield App(base_url, url, prometheus)
 
 
