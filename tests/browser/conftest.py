@@ -145,10 +145,10 @@ def wait_for_app(page: Any, *, timeout_ms: int = 60_000) -> None:
 
 def choose(page: Any, label: str, option: str | re.Pattern[str]) -> None:
     """Pick `option` (a name, or a pattern for names that go on with a key) in the select
-    box labelled `label`. On a loaded machine a click can land while the page is still
-    being swapped or rerun, and the list closes before the option shows: the list is
-    opened again (a few times); an option not in it fails."""
-    box = page.locator("[data-testid='stSelectbox']").filter(
+    box or multiselect labelled `label`. On a loaded machine a click can land while the
+    page is still being swapped or rerun, and the list closes before the option shows:
+    the list is opened again (a few times); an option not in it fails."""
+    box = page.locator("[data-testid='stSelectbox'], [data-testid='stMultiSelect']").filter(
         has=page.get_by_text(label, exact=True)
     )
     if isinstance(option, str):
@@ -156,7 +156,7 @@ def choose(page: Any, label: str, option: str | re.Pattern[str]) -> None:
     else:
         choice = page.get_by_role("option", name=option)
     for _ in range(3):
-        box.first.click()
+        box.first.get_by_role("combobox").click()
         try:
             choice.click(timeout=5_000)
             return

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -145,21 +144,6 @@ def type_down_the_column(journey: Journey, values: Sequence[str]) -> None:
         journey.count(f"type {name}, Tab")
 
 
-def choose_option(page: Any, label: str, option: re.Pattern[str]) -> None:
-    """Open a multiselect and pick an option. On a loaded machine a click can land while
-    the widget is still being drawn and open nothing; the list not appearing is retried
-    (a few times), the option not being in it is not."""
-    box = page.locator("[data-testid='stMultiSelect']").filter(has_text=label)
-    for _ in range(3):
-        box.get_by_role("combobox").click()
-        try:
-            page.get_by_role("listbox").wait_for(timeout=5_000)
-            break
-        except PlaywrightTimeoutError:
-            page.keyboard.press("Escape")
-    page.get_by_role("option", name=option).click()
-
-
 def stored_values(app: App) -> dict[str, float]:
     engine = make_engine(app.database_url)
     with read_session(engine) as session:
@@ -283,7 +267,7 @@ def test_fast_typing_after_every_text_field_keeps_every_value_exactly(
     ):
         page.get_by_role("textbox", name=label).click()
         page.keyboard.type(text)
-    choose_option(page, "Hypotheses it ships", re.compile(r"^CHK-3 \(PI 26\.4\)"))
+    choose(page, "Hypotheses it ships", re.compile(r"^CHK-3 \(PI 26\.4\)"))
     page.keyboard.press("Escape")
     page.get_by_text("Dates and notes of these readings").click()
     for name in GRID_ROWS:
