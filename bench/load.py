@@ -28,7 +28,9 @@ from bench.protocol import PageRun, RunFailed, Session
 from bench.table import percentile
 from bench.writers import WriterReport, write_until_stopped
 
-WRITER_WARMUP_S = 1.0  # writers are busy before the first session opens a page
+# A spawned writer imports the app's modules before its first save: on a busy machine that
+# took longer than a short level lasts (a 2-session test level ended with 0 saves).
+WRITER_START_TIMEOUT_S = 120.0
 WRITER_STOP_TIMEOUT_S = 120  # to finish the save in hand after the stop
 HOLD_TIMEOUT_S = 60  # how long finished sessions stay connected for the memory reading
 SEED = 42  # think times and the sessions' choices: the same every run
@@ -370,10 +372,12 @@ def measure_load(
     spawn = multiprocessing.get_context("spawn")  # no inherited engine or event loop
     stop = spawn.Event()
     reports = spawn.Queue()
+    at_work = [spawn.Event() for _ in range(writers)]
     processes = [
         spawn.Process(
             target=write_until_stopped,
             args=(database_url, index, writers, first_day, writer_pause_s, stop, reports),
+            kwargs={"at_work": at_work[index]},
             daemon=True,
         )
         for index in range(writers)
@@ -382,7 +386,7 @@ def measure_load(
         process.start()
     results: list[LevelTimes] = []
     try:
-        time.sleep(WRITER_WARMUP_S)
+        _wait_until_at_work(at_work, processes, timeout_s=WRITER_START_TIMEOUT_S)
         # One untimed session through one round first: the server's first runs import
         # the pages' modules and fill its read caches, as earlier visitors would have.
         print("[load] warm-up session ...", flush=True)
@@ -433,6 +437,18 @@ def measure_load(
     return LoadResult(
         levels=tuple(results), writers=tuple(sorted(writer_reports, key=lambda w: w.index))
     )
+
+
+def _wait_until_at_work(
+    at_work: Sequence[Any], processes: Sequence[Any], *, timeout_s: float
+) -> None:
+    """Until every writer has tried its first save, so that they write throughout every
+    timed level; a writer that died or is still starting after `timeout_s` is not waited
+    for (its report says what it did)."""
+    deadline = time.monotonic() + timeout_s
+    for event, process in zip(at_work, processes, strict=True):
+        while not event.wait(0.2) and process.is_alive() and time.monotonic() < deadline:
+            pass
 
 
 def _collect(reports: Any, processes: Sequence[Any]) -> list[WriterReport]:

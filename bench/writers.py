@@ -45,9 +45,11 @@ def write_until_stopped(
     pause_s: float,
     stop: Any,
     reports: Any,
+    at_work: Any = None,
 ) -> None:
     """Save readings dated from `first_day` on (after every as-of date the pages show, so
-    the figures see the same workspace) until `stop` is set; put a WriterReport."""
+    the figures see the same workspace) until `stop` is set; put a WriterReport. Sets the
+    event `at_work` once the first save has been tried, landed or not."""
     engine = make_engine(database_url)
     actor = Actor.system(f"{WRITER_PREFIX}{index}")
     with read_session(engine) as session:
@@ -75,6 +77,8 @@ def write_until_stopped(
                     errors += 1
                     if len(first_errors) < 3:
                         first_errors.append(f"{type(error).__name__}: {error}")
+                if at_work is not None:
+                    at_work.set()
                 if pause_s:
                     time.sleep(pause_s)
             day += dt.timedelta(days=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Health words, from worst to best: an outcome takes its worst target's health.
 HEALTH_ORDER: tuple[str, ...] = (
@@ -39,9 +40,10 @@ PREDICTABILITY_BANDS: dict[str, str] = {
 # ---------------------------------------------------------------- inputs
 
 
-@dataclass(frozen=True)
-class ReadingPoint:
-    """One value of a metric on a date."""
+class ReadingPoint(NamedTuple):
+    """One value of a metric on a date. A named tuple rather than a frozen dataclass: a PI
+    snapshot holds one per reading in its windows (about 8,600 at 50 teams), and a
+    dataclass took four times as long to build (bench/RESULTS.md, report queries)."""
 
     date: dt.date
     value: float

@@ -9,6 +9,7 @@ import datetime as dt
 import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -333,11 +334,15 @@ def test_a_writer_records_through_the_write_path_and_its_rows_are_removed_after(
     path.write_bytes(tiny.read_bytes())
     url = f"sqlite:///{path}"
     reports: queue.Queue = queue.Queue()
+    at_work = threading.Event()
 
-    write_until_stopped(url, 0, 2, TODAY + dt.timedelta(days=1), 0, StopAfter(6), reports)
+    write_until_stopped(
+        url, 0, 2, TODAY + dt.timedelta(days=1), 0, StopAfter(6), reports, at_work=at_work
+    )
 
     report = reports.get_nowait()
     assert report.errors == 0 and report.saves > 0
+    assert at_work.is_set()
     engine = make_engine(url)
     mine = Reading.entered_by == f"{WRITER_PREFIX}0"
     with read_session(engine) as session:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, event, select, update
 
 from core.errors import ValidationError
 from db.engine import read_session, write_session
+from db.history import team_metrics
 from db.models import PI, Hypothesis, Metric, Outcome, Target, Team
 from db.queries import (
     current_pi,
@@ -105,6 +106,27 @@ def test_snapshot_releases_and_checkins_are_those_on_or_before_the_as_of_date(
     assert {r.name for r in later.releases} == {"v2.3", "v2.4"}
     assert {c.comment for c in snapshot.checkins} == {"going well"}
     assert {c.comment for c in later.checkins} == {"going well", "after as-of"}
+
+
+def test_snapshot_values_agree_with_the_one_record_lookups_field_by_field(
+    small_pi: Engine,
+) -> None:
+    """The snapshot builds its values from rows by column name; a lookup of one outcome,
+    team or metric builds them from ORM records attribute by attribute. Both must give
+    the same value, every field, targets and hypotheses (release name and date) included."""
+    with read_session(small_pi) as session:
+        snapshot = load_pi_snapshot(session, pi_name=PI_NAME, as_of=AS_OF)
+        for outcome in snapshot.outcomes:
+            assert outcome == outcome_by_key(session, pi_name=PI_NAME, key=outcome.key)
+        for team in snapshot.teams:
+            assert team == team_by_key(session, key=team.key)
+        metrics = [m for t in snapshot.teams for m in team_metrics(session, team_key=t.key)]
+    assert metrics, "the small PI has metrics"
+    for metric in metrics:
+        if not metric.archived:
+            assert snapshot.metrics[metric.id] == metric
+    assert any(h.release_date for o in snapshot.outcomes for h in o.hypotheses)
+    assert any(m.unit for m in metrics), "text that is not the default is compared too"
 
 
 def test_snapshot_for_one_team(small_pi: Engine) -> None:
