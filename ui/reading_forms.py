@@ -285,8 +285,7 @@ def record_form(frame: Frame, team: TeamInfo, latest: pd.DataFrame, today: dt.da
             show_problems(ValidationError(problems), RECORD_LABELS)
         elif not entries and not release.given:
             st.info(
-                "Nothing to save yet: type a release name, or type or paste at least one "
-                "new value."
+                "Nothing to save yet: type a release name, or type or paste at least one new value."
             )
         else:
             write(entries, release, replace=False)

@@ -172,7 +172,7 @@ def test_after_a_release_paste_the_column_and_see_it_on_the_team_page(
     counted) and pasted once into Record."""
     page.goto(f"{record_app.base_url}/record?team=CHK&pi={record_app.pi.replace(' ', '+')}")
     wait_for_app(page)
-    sign_in(page)  # a sign-in lasts the browser session; not counted as the journey
+    sign_in(page)  # not counted: a sign-in lasts OUTCOMES_SESSION_HOURS (12 h by default)
     journey = Journey(page)
     page.evaluate("text => navigator.clipboard.writeText(text)", "\n".join(TYPED.values()) + "\n")
 
@@ -210,7 +210,7 @@ def test_after_a_release_type_it_all_and_see_it_on_the_team_page(
 ) -> None:
     page.goto(f"{record_app.base_url}/record?team=CHK&pi={record_app.pi.replace(' ', '+')}")
     wait_for_app(page)
-    sign_in(page)  # a sign-in lasts the browser session; not counted as the journey
+    sign_in(page)  # not counted: a sign-in lasts OUTCOMES_SESSION_HOURS (12 h by default)
     journey = Journey(page)
     assert page.locator("h1").first.inner_text().strip() == "Record"
 
