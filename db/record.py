@@ -92,7 +92,7 @@ def record_after_release(
                         date=release.date,  # type: ignore[arg-type]  # checked there
                         notes=release.notes,
                         link=release.link,
-                        hypothesis_ids=list(release.hypothesis_ids),
+                        hypothesis_ids=release.hypothesis_ids,  # checked there too
                     )
             except ValidationError as error:
                 problems.extend(error.problems)

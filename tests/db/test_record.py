@@ -140,6 +140,21 @@ def test_any_problem_writes_nothing_and_names_its_field(
     assert counts(engine) == before
 
 
+@pytest.mark.parametrize("shape", [dict.fromkeys, lambda ids: str(ids[0])], ids=["dict", "str"])
+def test_hypotheses_not_given_as_a_list_of_ids_are_refused_by_name(
+    engine: Engine, ids: Ids, shape: object
+) -> None:
+    """A mapping's keys or a string's characters are never taken for hypothesis ids."""
+    before = counts(engine)
+    draft = ReleaseDraft("v2.5", DAY, hypothesis_ids=shape([ids.hypothesis]))  # type: ignore[operator]
+
+    with pytest.raises(ValidationError) as raised:
+        save(engine, ids, draft, ReadingEntry(ids.conversion, DAY, "2.4"))
+
+    assert raised.value.fields() == {"hypotheses"}
+    assert counts(engine) == before
+
+
 def test_a_stored_reading_that_differs_asks_first_and_writes_no_release(
     engine: Engine, ids: Ids
 ) -> None:

@@ -45,6 +45,7 @@ from core.changes import (
 from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.validate import is_record_id
 from db import iterations, readings, users, writes
+from db import record as record_save
 from db.engine import make_engine, read_session, write_session
 from db.models import (
     PI,
@@ -60,6 +61,7 @@ from db.models import (
     Team,
     Train,
 )
+from db.record import ReleaseDraft, record_after_release
 from db.workspace import export_workspace, validate_workspace
 from tests.conftest import postgres_database
 from tests.workspace import Builder, checkout_and_search
@@ -505,6 +507,31 @@ def entries() -> Param:
     )
 
 
+def release_drafts() -> Param:
+    """The Record form's release part as typed: none, empty (readings only), or a release
+    with its notes, link and the hypotheses it ships; hostile fields one at a time or all."""
+    hypotheses = st.lists(st.sampled_from([Ref("hypothesis"), Ref("open_hypothesis")]), max_size=2)
+    valid = st.builds(
+        ReleaseDraft,
+        name=st.sampled_from(("", "v2.4", "v2.3", "v3.0")),
+        date=st.one_of(st.none(), st.dates(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=7))),
+        notes=st.sampled_from(("", "faster")),
+        link=st.sampled_from(("", "https://example.com/r")),
+        hypothesis_ids=hypotheses,
+    )
+    hostile = st.builds(
+        ReleaseDraft,
+        name=st.one_of(st.sampled_from(("", " ", "v2.4")), TEXTS),
+        date=st.one_of(st.none(), DATES),
+        notes=st.one_of(st.just(""), TEXTS),
+        link=st.one_of(st.sampled_from(("", "http:example", "ftp://x")), TEXTS),
+        hypothesis_ids=st.one_of(
+            hypotheses, st.lists(IDS, max_size=3), st.sampled_from((None, "1", 5, {1: 2}))
+        ),
+    )
+    return Param(st.one_of(st.none(), valid), hostile)
+
+
 def team_keys(*, optional: bool = True) -> Param:
     valid = st.lists(st.sampled_from(("CHK", "chk", " SRC ", "NOPE")), max_size=3)
     hostile = st.one_of(
@@ -915,6 +942,20 @@ SPECS: dict[str, Spec] = {
             "submission_key": submission_key(),
         },
     ),
+    "record_after_release": Spec(
+        record_after_release,
+        {
+            "team_id": ref("team", "other_team"),
+            "release": release_drafts(),
+            "entries": entries(),
+            "replace": flag(),
+            "source": choice(("form", "bulk", "import", "cli"), optional=True),
+            "submission_key": submission_key(),
+        },
+        # The release's fields by their names on the form, and "readings" when nothing
+        # at all was given.
+        also_named=frozenset({"name", "date", "notes", "link", "hypotheses", "readings"}),
+    ),
     "delete_reading": Spec(
         writes.delete_reading,
         {"reading_id": ref("reading"), "submission_key": submission_key()},
@@ -958,7 +999,7 @@ def public_writes() -> set[str]:
     """Every public function of the write modules that acts for a user."""
     return {
         name
-        for module in (writes, users, iterations, readings)
+        for module in (writes, users, iterations, readings, record_save)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__
         and not name.startswith("_")
@@ -1022,6 +1063,8 @@ def resolve(value: Any, seed: Seed) -> Any:
         return seed.ids[value.name]
     if isinstance(value, writes.ReadingEntry):
         return replace(value, metric_id=resolve(value.metric_id, seed))
+    if isinstance(value, ReleaseDraft) and isinstance(value.hypothesis_ids, list):
+        return replace(value, hypothesis_ids=resolve(value.hypothesis_ids, seed))
     if isinstance(value, list):
         return [resolve(v, seed) for v in value]
     return value
@@ -1052,7 +1095,7 @@ def where_names(name: str, spec: Spec, kwargs: Mapping[str, Any]) -> set[str]:
 def names_a_field(where: str, name: str, spec: Spec, kwargs: Mapping[str, Any], seed: Seed) -> bool:
     if where in where_names(name, spec, kwargs):
         return True
-    if name == "record_readings":
+    if name in ("record_readings", "record_after_release"):
         # A row is named by its metric (or its position when the metric is unknown),
         # then the field: "Page load: value", "readings[2]", "Page load on 2026-10-05".
         row = r"(readings\[\d+\]|" + "|".join(re.escape(m) for m in seed.metric_names) + ")"
@@ -1392,6 +1435,12 @@ test_copy_to_next_pi = fuzz(
     admin(from_pi_id="1", to_pi_id=Ref("next_pi"), team_id={"id": 1}),
     {"actor": "editor_own", "from_pi_id": Ref("pi"), "to_pi_id": Ref("pi"), "team_id": [1]},
     admin(from_pi_id=Ref("next_pi"), to_pi_id=Ref("pi"), team_id=2**31),
+)
+test_record_after_release = fuzz(
+    "record_after_release",
+    # hypothesis_ids went through list(): None crashed, a dict's keys were taken as ids.
+    admin(team_id=Ref("team"), release=ReleaseDraft("v2.4", hypothesis_ids=None), entries=[]),  # type: ignore[arg-type]
+    admin(team_id=Ref("team"), release=ReleaseDraft("v2.4", hypothesis_ids={1: 2}), entries=[]),  # type: ignore[arg-type]
 )
 test_record_readings = fuzz(
     "record_readings",
