@@ -5,6 +5,7 @@ Markdown and JSON."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import streamlit as st
@@ -171,19 +172,18 @@ inspect_adapt_section(inspect_and_adapt(status, view.snapshot))
 # ---------------------------------------------------------------- report
 st.header("PI report", anchor=False)
 st.caption("The same report as `python manage.py report`, for a wiki or a slide deck.")
-report_json, report_md = reads.report_documents(pi_name=pi.name, as_of=as_of)
 stem = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{pi.name}-{as_of.isoformat()}").strip("-")
 buttons = st.columns([1, 1, 4])
 buttons[0].download_button(
     "Markdown",
-    report_md,
+    functools.partial(reads.report_markdown_document, view),
     file_name=f"{stem}.md",
     mime="text/markdown",
     icon=":material/download:",
 )
 buttons[1].download_button(
     "JSON",
-    report_json,
+    functools.partial(reads.report_json_document, view),
     file_name=f"{stem}.json",
     mime="application/json",
     icon=":material/download:",

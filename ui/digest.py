@@ -5,10 +5,11 @@ manages every team's tokens."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from core.access import can_edit_team
 from core.digest import digest_markdown
@@ -16,7 +17,6 @@ from core.model import TeamInfo
 from db import digest as digests
 from db.engine import read_session
 from db.models import DIGEST_KINDS, Team, Train
-from ui.data import cached_read
 from ui.forms import FormState, KeyedWrite, save
 from ui.frame import Frame
 from ui.tokens import tokens_section
@@ -24,16 +24,22 @@ from ui.tokens import tokens_section
 LABELS = {"scope": "Team or train", "kind": "Send by", "target": "Webhook name or addresses"}
 KIND_WORDS = {"webhook": "Chat webhook", "email": "E-mail"}
 
-team_digest = cached_read(digests.build_digest)
+
+def digest_document(engine: Engine, team_key: str, today: dt.date) -> str:
+    """A team's digest of the 7 days up to `today` as Markdown. The team page hands this to
+    its download button as a callable: built when someone downloads it, it costs a page
+    run nothing (it read a week of the team's data on every run: bench/RESULTS.md,
+    protocol load)."""
+    with read_session(engine) as session:
+        return digest_markdown(digests.build_digest(session, team_key=team_key, today=today))
 
 
 def team_digest_section(frame: Frame, team: TeamInfo, as_of: dt.date) -> None:
     """Team page: the digest of the 7 days up to the as-of date as a Markdown download;
     the team's API tokens for its editors and admins."""
-    digest = team_digest(team_key=team.key, today=as_of)
     st.download_button(
         "Download this week's digest (Markdown)",
-        data=digest_markdown(digest),
+        data=functools.partial(digest_document, frame.engine, team.key, as_of),
         file_name=f"digest-{team.key}-{as_of.isoformat()}.md",
         mime="text/markdown",
         icon=":material/download:",

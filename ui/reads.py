@@ -11,9 +11,9 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.model import PIInfo, PISnapshot, PIStatus, TrainInfo
+from core.report import report_from_status, report_markdown
 from core.rules import evaluate_pi
 from db import edit_queries, queries, track_record
-from db.report import report_json, report_markdown_text
 from ui.data import cached_read
 
 
@@ -32,11 +32,18 @@ def _pi_view(
     return PIView(snapshot=snapshot, status=evaluate_pi(snapshot))
 
 
-def _report_documents(session: Session, *, pi_name: str, as_of: dt.date) -> tuple[str, str]:
-    """The PI report as (JSON text, Markdown text), for the review page's downloads."""
-    document = report_json(session, pi_name=pi_name, as_of=as_of)
-    markdown = report_markdown_text(session, pi_name=pi_name, as_of=as_of)
-    return json.dumps(document, indent=2, ensure_ascii=False), markdown
+def report_json_document(view: PIView) -> str:
+    """The PI report's JSON (`manage.py report --format json`'s document) from the view the
+    review page shows: the page passes this to its download button as a callable, so the
+    report is shaped when someone downloads it, not on every page run, and from the
+    snapshot the page already holds (reading it again took two more snapshot loads and
+    rule evaluations a run: bench/RESULTS.md, protocol load)."""
+    return json.dumps(report_from_status(view.status, view.snapshot), indent=2, ensure_ascii=False)
+
+
+def report_markdown_document(view: PIView) -> str:
+    """The same report as `manage.py report`'s Markdown document, from the same view."""
+    return report_markdown(report_from_status(view.status, view.snapshot, details=True))
 
 
 def _train_names(session: Session) -> list[str]:
@@ -44,7 +51,6 @@ def _train_names(session: Session) -> list[str]:
 
 
 pi_view = cached_read(_pi_view, copy=False)  # frozen: shared, not copied per run
-report_documents = cached_read(_report_documents)
 train_names = cached_read(_train_names)
 trains = cached_read(queries.list_trains)
 pis = cached_read(queries.list_pis)

@@ -4,10 +4,12 @@ views, scoring on the review page, and user text never rendered as markdown."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -15,13 +17,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+import db.digest
+import db.queries
+import db.report
 from core.access import Actor
+from core.digest import digest_markdown
+from core.model import PISnapshot
 from db.engine import make_engine, read_session, write_session
 from db.migrate import upgrade
 from db.models import PI, AuditEvent, Hypothesis, Outcome, Team
 from db.writes import score_outcome
 from tests.conftest import DEMO_TODAY
-from ui import state
+from ui import reads, state
+from ui.digest import digest_document
 from ui.present import present_interval
 from ui.text import WORD_JOINER as WJ
 from ui.text import escape_markdown, safe_url
@@ -196,6 +204,34 @@ def test_team_page_draws_progress_and_sparklines(open_page: Open) -> None:
     assert len(charts) == 3 + 4
 
 
+def test_team_page_builds_the_digest_only_when_downloaded(
+    open_page: Open, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It read the team's PI twice (now and a week before) on every run.
+    builds: list[str | None] = []
+    scope = db.digest.digest_scope
+
+    def counted(session: Session, **kwargs: Any) -> Any:
+        builds.append(kwargs.get("team_key"))
+        return scope(session, **kwargs)
+
+    monkeypatch.setattr(db.digest, "digest_scope", counted)
+    at = open_page("pages/team.py", team="CHK", pi=CURRENT_PI, as_of=AS_OF)
+
+    assert "Download this week's digest (Markdown)" in [d.label for d in at.download_button]
+    assert builds == []
+    engine = make_engine(database)
+    text = digest_document(engine, "CHK", DEMO_TODAY)
+    with read_session(engine) as session:
+        expected = digest_markdown(
+            db.digest.build_digest(session, team_key="CHK", today=DEMO_TODAY)
+        )
+    engine.dispose()
+    assert builds == ["CHK", "CHK"]
+    assert text == expected
+    assert "Checkout" in text
+
+
 def test_team_page_without_parameters_shows_a_team(open_page: Open) -> None:
     at = open_page("pages/team.py")
     assert title(at) in TEAMS
@@ -303,6 +339,37 @@ def test_review_of_an_ended_pi_shows_predictability(open_page: Open) -> None:
     assert values["Mean of teams"].endswith("%")
     assert at.get("vega_lite_chart")
     assert [d.label for d in at.download_button] == ["Markdown", "JSON"]
+
+
+def test_review_reads_its_pi_once_and_offers_the_report_of_that_view(
+    open_page: Open, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The downloads are shaped from the view the page shows when someone clicks; they
+    # once loaded and evaluated the PI twice more on every run (bench/RESULTS.md).
+    loads: list[str] = []
+
+    def counted(load: Callable[..., PISnapshot]) -> Callable[..., PISnapshot]:
+        def load_counted(session: Session, **kwargs: Any) -> PISnapshot:
+            loads.append(kwargs["pi_name"])
+            return load(session, **kwargs)
+
+        return load_counted
+
+    monkeypatch.setattr(db.queries, "load_pi_snapshot", counted(db.queries.load_pi_snapshot))
+    monkeypatch.setattr(db.report, "load_pi_snapshot", counted(db.report.load_pi_snapshot))
+    at = open_page("pages/review.py", pi=PAST_PI, as_of=AS_OF)
+
+    assert loads.count(PAST_PI) == 1
+    assert [d.label for d in at.download_button] == ["Markdown", "JSON"]
+    monkeypatch.undo()
+    engine = make_engine(database)
+    with read_session(engine) as session:
+        view = reads.pi_view.__wrapped__(session, pi_name=PAST_PI, as_of=DEMO_TODAY)
+        markdown = db.report.report_markdown_text(session, pi_name=PAST_PI, as_of=DEMO_TODAY)
+        document = db.report.report_json(session, pi_name=PAST_PI, as_of=DEMO_TODAY)
+    engine.dispose()
+    assert reads.report_markdown_document(view) == markdown
+    assert json.loads(reads.report_json_document(view)) == document
 
 
 def test_review_lists_every_hypothesis_in_inspect_and_adapt_waiting_ones_first(
