@@ -1,7 +1,8 @@
 """The one cached engine, first-run setup, and read caches that follow the data version:
-every run reads the version once (`db/version.py`) and every cached read is keyed on it,
-so a write made by any process shows on every process's next run, and unchanged data
-stays cached for as long as it is unchanged."""
+every run reads the version once (`db/version.py`), and a cached read serves a run only
+when it was read at or after that version (ui/fresh_reads.py), so a write made by any
+process shows on every process's next run, and unchanged data stays cached for as long
+as it is unchanged."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from db.migrate import (
 from db.models import AuditEvent, Team
 from db.version import DataVersion, read_data_version
 from ui import state
+from ui.fresh_reads import FreshReads, Place, arguments_key
 
 log = logging.getLogger("outcomes")
 T = TypeVar("T")
@@ -69,34 +71,39 @@ def get_engine() -> Engine:
     return engine
 
 
-# The caches of reads made with `copy=False`; `clear_reads` empties them one by one
-# (st.cache_resource.clear() would also dispose of the engine).
-_SHARED_READS: list[Any] = []
+@st.cache_resource(show_spinner=False)
+def fresh_reads() -> FreshReads:
+    """This process's read caches and timeline of data versions (ui/fresh_reads.py); in
+    st.cache_resource so that clearing Streamlit's caches (tests, the bench's cold runs)
+    empties them too."""
+    return FreshReads()
 
 
 def cached_read(func: Callable[..., T], *, copy: bool = True) -> Callable[..., T]:
-    """Cache a read function `f(session, **kwargs)` by its keyword arguments.
+    """Cache a read function `f(session, **kwargs)` by its keyword arguments. A run takes
+    a cached value read at or after the data version the run started with; else it reads
+    (one read for all the runs that ask at once and that it serves: ui/fresh_reads.py).
 
     `copy=False` is for results nobody changes (frozen dataclasses): every run gets the
     one cached object, not a copy unpickled for it. Unpickling a PI's view of 50 teams
     took a third of a warm PI review run (bench/RESULTS.md)."""
-
-    def read(name: str, version: str, **kwargs: Any) -> T:
-        # `name` is hashed: every wrapped function shares this closure's source code;
-        # `version` is hashed too, so a write anywhere makes the next run read afresh.
-        with read_session(get_engine()) as session:
-            return func(session, **kwargs)
-
-    if copy:
-        cached = st.cache_data(max_entries=READ_MAX_ENTRIES, show_spinner=False)(read)
-    else:
-        cached = st.cache_resource(max_entries=SHARED_READ_MAX_ENTRIES, show_spinner=False)(read)
-        _SHARED_READS.append(cached)
+    name = f"{func.__module__}.{func.__qualname__}"
+    max_entries = READ_MAX_ENTRIES if copy else SHARED_READ_MAX_ENTRIES
 
     def call(**kwargs: Any) -> T:
-        return cached(
-            f"{func.__module__}.{func.__qualname__}", current_data_version().token, **kwargs
-        )
+        reads = fresh_reads()
+        version = current_data_version()
+        needed = reads.timeline.place(version.token, version.counter)
+
+        def read() -> tuple[Place, T]:
+            with read_session(get_engine()) as session:
+                # First in the read's transaction: what it reads is at least this new.
+                read_at = read_data_version(session)
+                value = func(session, **kwargs)
+            return reads.timeline.place(read_at.token, read_at.counter), value
+
+        cache = reads.cache(name, copy=copy, max_entries=max_entries)
+        return cache.get(arguments_key(kwargs), needed, read)
 
     call.__wrapped__ = func  # type: ignore[attr-defined]
     return call
@@ -106,9 +113,7 @@ def clear_reads() -> None:
     """After every write: this run's later reads and the next run read fresh data (the
     write changed the version; the old entries are dropped at once to free memory)."""
     st.session_state.pop(state.DATA_VERSION, None)
-    st.cache_data.clear()
-    for cached in _SHARED_READS:
-        cached.clear()
+    fresh_reads().clear()
 
 
 def _this_run() -> object | None:
